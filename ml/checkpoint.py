@@ -1,0 +1,96 @@
+"""Model files: one `.pt` file holding the weights and everything needed to use and trust them.
+
+Two kinds share the format. A model file (`--out`, committed under ml/weights/) holds the
+weights, model config, charset and metadata (metrics, data, training config, code version).
+A training checkpoint adds optimizer, scheduler and RNG states, so `--resume` continues a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ml.charset import Charset
+from ml.errors import CheckpointError
+from ml.model import CRNN, ModelConfig
+
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format_version", "model_config", "charset", "model_state", "metadata")
+
+
+def code_version() -> str:
+    """The git commit of this code, with '+dirty' when it has uncommitted changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit or "unknown") + ("+dirty" if dirty else "")
+
+
+def save_model(path: str | Path, model: CRNN, charset: Charset, metadata: dict[str, Any],
+               **training_state: Any) -> None:
+    """Write a model file (or, with training_state, a resumable checkpoint) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "model_config": model.config.to_dict(),
+        "charset": charset.alphabet,
+        "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "metadata": {
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "torch_version": torch.__version__,
+            "code_version": code_version(),
+            **metadata,
+        },
+        **training_state,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The raw dictionary of a model file, validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Model file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a corrupt or foreign file
+        raise CheckpointError(f"Cannot read model file {path}: {err}") from err
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path} is not a model file")
+    missing = [key for key in REQUIRED_KEYS if key not in payload]
+    if missing:
+        raise CheckpointError(f"{path} is missing {', '.join(missing)}")
+    if payload["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has format {payload['format_version']}; this code reads up to "
+            f"{FORMAT_VERSION}"
+        )
+    return payload
+
+
+def load_model(path: str | Path) -> tuple[CRNN, Charset, dict[str, Any]]:
+    """Model (in eval mode, on CPU), charset and metadata of a model file."""
+    payload = load_checkpoint(path)
+    try:
+        config = ModelConfig.from_dict(payload["model_config"])
+        charset = Charset(payload["charset"])
+        model = CRNN(config)
+        model.load_state_dict(payload["model_state"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as err:
+        raise CheckpointError(f"{path} does not match the model code: {err}") from err
+    if config.num_classes != len(charset):
+        raise CheckpointError(f"{path}: {config.num_classes} outputs for {len(charset)} classes")
+    return model.eval(), charset, payload["metadata"]

@@ -1,0 +1,157 @@
+"""Training and evaluation data: real lines from manifests mixed with synthetic lines.
+
+`LineStream` is an endless iterable of ready batches for a DataLoader with workers. Each worker
+draws lines (a real one with probability `real_fraction`, else a freshly rendered synthetic one),
+keeps a pool of them, sorts the pool by width and cuts it into batches, so little of a batch is
+padding. Every worker has its own seeded RNGs: a run is reproducible for a given worker count.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from ml.charset import Charset
+from ml.errors import DataError
+from ml.images import batch_lines, prepare_line
+from ml.manifest import ManifestEntry, read_manifest
+from ml.synth.augment import augment_real
+from ml.synth.fonts import Font
+from ml.synth.render import render_line
+from ml.synth.text import TextSampler, Vocabulary
+
+POOL_BATCHES = 8  # batches drawn at once, then regrouped by width
+
+
+@dataclass(frozen=True)
+class Batch:
+    images: torch.Tensor  # (B, 1, H, W)
+    widths: torch.Tensor  # (B,)
+    targets: torch.Tensor  # (sum of label lengths,) class ids
+    target_lengths: torch.Tensor  # (B,)
+    texts: tuple[str, ...]
+
+    def pin_memory(self) -> Batch:
+        return Batch(self.images.pin_memory(), self.widths, self.targets, self.target_lengths,
+                     self.texts)
+
+
+def fits_ctc(label: Sequence[int], frames: int) -> bool:
+    """CTC can emit the label in `frames` steps (a repeated class needs a blank in between)."""
+    repeats = sum(1 for a, b in zip(label, label[1:], strict=False) if a == b)
+    return 0 < len(label) and len(label) + repeats <= frames
+
+
+def make_batch(lines: Sequence[np.ndarray], labels: Sequence[list[int]],
+               texts: Sequence[str]) -> Batch:
+    images, widths = batch_lines(lines)
+    return Batch(
+        images=images,
+        widths=widths,
+        targets=torch.tensor([c for label in labels for c in label], dtype=torch.long),
+        target_lengths=torch.tensor([len(label) for label in labels], dtype=torch.long),
+        texts=tuple(texts),
+    )
+
+
+def read_real_lines(manifests: Sequence[str | Path], charset: Charset) -> list[ManifestEntry]:
+    """Entries of all manifests, labels normalized onto the charset, empty ones dropped."""
+    entries = []
+    for manifest in manifests:
+        for entry in read_manifest(manifest):
+            text = charset.normalize(entry.text)
+            if text:
+                entries.append(ManifestEntry(entry.image, text))
+    return entries
+
+
+def load_line_gray(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise DataError(f"Cannot read line image {path}")
+    return image
+
+
+class LineStream(IterableDataset):
+    """Endless batches of augmented real and synthetic lines."""
+
+    def __init__(
+        self,
+        *,
+        charset: Charset,
+        height: int,
+        column_reduction: int,
+        batch_size: int,
+        real: Sequence[ManifestEntry] = (),
+        real_fraction: float = 0.0,
+        fonts: Sequence[Font] = (),
+        vocabulary: Vocabulary | None = None,
+        max_words: int = 10,
+        seed: int = 0,
+    ):
+        if real_fraction < 1 and (not fonts or vocabulary is None):
+            raise DataError("Synthetic lines need fonts and a vocabulary")
+        if real_fraction > 0 and not real:
+            raise DataError("real_fraction > 0 but no real lines were given")
+        self.charset = charset
+        self.height = height
+        self.column_reduction = column_reduction
+        self.batch_size = batch_size
+        self.real = list(real)
+        self.real_fraction = real_fraction
+        self.fonts = list(fonts)
+        self.vocabulary = vocabulary
+        self.max_words = max_words
+        self.seed = seed
+
+    def __iter__(self) -> Iterator[Batch]:
+        worker = get_worker_info()
+        worker_id = worker.id if worker else 0
+        rng = np.random.default_rng([self.seed, worker_id])
+        sampler = (TextSampler(self.vocabulary, random.Random(f"{self.seed}-{worker_id}"))
+                   if self.vocabulary else None)
+        while True:
+            pool = [self._sample(rng, sampler) for _ in range(self.batch_size * POOL_BATCHES)]
+            pool.sort(key=lambda s: s[0].shape[1])
+            batches = [pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
+            rng.shuffle(batches)
+            for chunk in batches:
+                lines, labels, texts = zip(*chunk, strict=True)
+                yield make_batch(lines, labels, texts)
+
+    def _sample(self, rng: np.random.Generator, sampler: TextSampler | None):
+        while True:
+            if rng.random() < self.real_fraction:
+                entry = self.real[int(rng.integers(len(self.real)))]
+                image, text = augment_real(load_line_gray(entry.image), rng), entry.text
+            else:
+                font = self.fonts[int(rng.integers(len(self.fonts)))]
+                rendered = render_line(sampler.line(self.max_words), font, rng)
+                if rendered is None:
+                    continue
+                image, text = rendered.image, self.charset.normalize(rendered.text)
+            line = prepare_line(image, self.height)
+            label = self.charset.encode(text)
+            if fits_ctc(label, line.shape[1] // self.column_reduction):
+                return line, label, text
+
+
+def render_eval_set(
+    fonts: Sequence[Font], vocabulary: Vocabulary, count: int, seed: int, max_words: int = 10
+) -> list[tuple[np.ndarray, str]]:
+    """A fixed set of rendered lines (uint8 images, texts) for validation or testing."""
+    rng = np.random.default_rng(seed)
+    sampler = TextSampler(vocabulary, random.Random(seed))
+    out = []
+    while len(out) < count:
+        rendered = render_line(sampler.line(max_words), fonts[len(out) % len(fonts)], rng)
+        if rendered is not None:
+            out.append((rendered.image, rendered.text))
+    return out

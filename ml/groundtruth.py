@@ -1,0 +1,205 @@
+"""Read transcribed pages in ALTO and PAGE XML, and cut their lines out of the page image.
+
+These are the formats eScriptorium, kraken, Transkribus and OCR-D exchange. Both readers accept
+any version of their schema (the namespace is ignored) and return the same `GroundTruthPage`.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ml.charset import collapse_whitespace
+from ml.errors import DataError
+
+Point = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class GroundTruthLine:
+    id: str
+    text: str
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), page pixels
+    polygon: tuple[Point, ...] = ()
+    baseline: tuple[Point, ...] = ()
+    kind: str = ""  # line type, e.g. "Handwritten" (segmOnto), "" when not given
+    block: str = ""  # id of the enclosing text block / region
+
+
+@dataclass(frozen=True)
+class GroundTruthPage:
+    xml: Path
+    image: Path
+    width: int
+    height: int
+    lines: tuple[GroundTruthLine, ...]
+
+
+def read_ground_truth(path: str | Path) -> GroundTruthPage:
+    """Read an ALTO or PAGE XML file, whichever it is."""
+    root = _parse(Path(path))
+    name = _local(root.tag)
+    if name == "alto":
+        return _read_alto(Path(path), root)
+    if name == "PcGts":
+        return _read_page(Path(path), root)
+    raise DataError(f"{path}: neither ALTO nor PAGE XML (root element <{name}>)")
+
+
+def read_alto(path: str | Path) -> GroundTruthPage:
+    root = _parse(Path(path))
+    if _local(root.tag) != "alto":
+        raise DataError(f"{path}: not an ALTO file")
+    return _read_alto(Path(path), root)
+
+
+def read_page_xml(path: str | Path) -> GroundTruthPage:
+    root = _parse(Path(path))
+    if _local(root.tag) != "PcGts":
+        raise DataError(f"{path}: not a PAGE XML file")
+    return _read_page(Path(path), root)
+
+
+def _parse(path: Path) -> ET.Element:
+    try:
+        return ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as err:
+        raise DataError(f"Cannot read XML {path}: {err}") from err
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element: ET.Element, name: str):
+    return [e for e in element.iter() if _local(e.tag) == name]
+
+
+def _first(element: ET.Element, name: str) -> ET.Element | None:
+    return next((e for e in element.iter() if _local(e.tag) == name), None)
+
+
+def _points(text: str | None) -> tuple[Point, ...]:
+    """ALTO's "x y x y ..." or PAGE's "x,y x,y ..." as integer points."""
+    numbers = [float(n) for n in re.split(r"[\s,]+", (text or "").strip()) if n]
+    return tuple((round(x), round(y)) for x, y in zip(numbers[::2], numbers[1::2], strict=False))
+
+
+def _bbox(points: tuple[Point, ...]) -> tuple[int, int, int, int]:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs) + 1, max(ys) + 1
+
+
+def _read_alto(path: Path, root: ET.Element) -> GroundTruthPage:
+    tags = {t.get("ID"): t.get("LABEL", "") for t in _children(root, "OtherTag")}
+    page = _first(root, "Page")
+    if page is None:
+        raise DataError(f"{path}: ALTO file without a <Page>")
+    file_name = _first(root, "fileName")
+    image = path.with_name((file_name.text or "").strip()) if file_name is not None else path
+    lines = []
+    for block in _children(page, "TextBlock"):
+        for line in (e for e in block if _local(e.tag) == "TextLine"):
+            lines.append(_alto_line(path, line, tags, block.get("ID", "")))
+    return GroundTruthPage(
+        xml=path,
+        image=image,
+        width=int(float(page.get("WIDTH", 0))),
+        height=int(float(page.get("HEIGHT", 0))),
+        lines=tuple(lines),
+    )
+
+
+def _alto_line(path: Path, line: ET.Element, tags: dict, block: str) -> GroundTruthLine:
+    words = []
+    for part in line:
+        name = _local(part.tag)
+        if name == "String":
+            words.append(part.get("CONTENT", ""))
+        elif name == "HYP":
+            words.append(part.get("CONTENT", "-"))
+    polygon_el = _first(line, "Polygon")
+    polygon = _points(polygon_el.get("POINTS")) if polygon_el is not None else ()
+    if polygon:
+        bbox = _bbox(polygon)
+    else:
+        try:
+            x, y = int(float(line.get("HPOS"))), int(float(line.get("VPOS")))
+            w, h = int(float(line.get("WIDTH"))), int(float(line.get("HEIGHT")))
+        except (TypeError, ValueError) as err:
+            raise DataError(f"{path}: line {line.get('ID')} has neither a polygon nor a box") from err
+        bbox = (x, y, x + w, y + h)
+    kinds = [tags.get(ref, "") for ref in (line.get("TAGREFS") or "").split()]
+    kind = next((k.split(":")[-1] for k in kinds if k), "")
+    return GroundTruthLine(
+        id=line.get("ID", ""),
+        text=collapse_whitespace(" ".join(words)),
+        bbox=bbox,
+        polygon=polygon,
+        baseline=_points(line.get("BASELINE")),
+        kind=kind,
+        block=block,
+    )
+
+
+def _read_page(path: Path, root: ET.Element) -> GroundTruthPage:
+    page = _first(root, "Page")
+    if page is None:
+        raise DataError(f"{path}: PAGE file without a <Page>")
+    lines = []
+    for region in _children(page, "TextRegion"):
+        for line in (e for e in region if _local(e.tag) == "TextLine"):
+            coords = next((e for e in line if _local(e.tag) == "Coords"), None)
+            polygon = _points(coords.get("points")) if coords is not None else ()
+            if not polygon:
+                raise DataError(f"{path}: line {line.get('id')} has no Coords")
+            baseline_el = next((e for e in line if _local(e.tag) == "Baseline"), None)
+            lines.append(
+                GroundTruthLine(
+                    id=line.get("id", ""),
+                    text=collapse_whitespace(_page_text(line)),
+                    bbox=_bbox(polygon),
+                    polygon=polygon,
+                    baseline=_points(baseline_el.get("points")) if baseline_el is not None else (),
+                    kind=_page_kind(line.get("custom", "")),
+                    block=region.get("id", ""),
+                )
+            )
+    return GroundTruthPage(
+        xml=path,
+        image=path.with_name(page.get("imageFilename", "")),
+        width=int(page.get("imageWidth", 0)),
+        height=int(page.get("imageHeight", 0)),
+        lines=tuple(lines),
+    )
+
+
+def _page_text(line: ET.Element) -> str:
+    """The line's own TextEquiv (not its words'), preferring index 0 / the first one."""
+    equivs = [e for e in line if _local(e.tag) == "TextEquiv"]
+    if not equivs:
+        return ""
+    equivs.sort(key=lambda e: int(e.get("index", "0") or 0))
+    unicode = next((e for e in equivs[0] if _local(e.tag) == "Unicode"), None)
+    return unicode.text or "" if unicode is not None else ""
+
+
+def _page_kind(custom: str) -> str:
+    match = re.search(r"structure\s*\{[^}]*type:\s*([^;}]+)", custom)
+    return match.group(1).strip() if match else ""
+
+
+def cut_line(page: np.ndarray, line: GroundTruthLine, padding: float = 0.08) -> np.ndarray:
+    """The line's bounding box from a grayscale page, padded by a fraction of its height."""
+    x0, y0, x1, y1 = line.bbox
+    pad = int(round((y1 - y0) * padding))
+    height, width = page.shape[:2]
+    x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
+    x1, y1 = min(width, x1 + pad), min(height, y1 + pad)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise DataError(f"Line {line.id} lies outside the page image")
+    return page[y0:y1, x0:x1]

@@ -1,0 +1,114 @@
+"""Line recognition: a loaded model that turns batches of line images into text.
+
+Load once (about 0.1 s), then call `recognize` with any number of lines: they are sorted by
+width and batched so padding stays small, then returned in input order. A page is simply the
+batch of its lines.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from ml.charset import Charset
+from ml.checkpoint import load_model
+from ml.ctc import CharLM, Decoding, decode
+from ml.images import ImageInput, batch_lines, prepare_line
+from ml.model import CRNN
+
+DEFAULT_MODEL = Path(__file__).with_name("weights") / "crnn.pt"
+
+
+@dataclass(frozen=True)
+class RecognizedLine:
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]  # one per character of `text`, spaces included
+    words: tuple  # of ml.ctc.Word: text, confidence, frames, alternatives
+
+
+def fuse_for_inference(model: CRNN) -> CRNN:
+    """An eval-mode copy with batch norm folded into the convolutions, in channels-last layout.
+
+    Measured on a 2-core CPU: about 2x faster than the plain eval model, same outputs.
+    """
+    fused = copy.deepcopy(model).eval()
+    layers, out = list(fused.cnn), []
+    while layers:
+        layer = layers.pop(0)
+        if isinstance(layer, nn.Conv2d) and layers and isinstance(layers[0], nn.BatchNorm2d):
+            layer = fuse_conv_bn_eval(layer, layers.pop(0))
+        out.append(layer)
+    fused.cnn = nn.Sequential(*out)
+    return fused.to(memory_format=torch.channels_last)
+
+
+@torch.inference_mode()
+def line_log_probs(
+    model: CRNN, lines: Sequence[np.ndarray], *, batch_size: int = 16,
+    device: str | torch.device = "cpu",
+) -> list[np.ndarray]:
+    """Per-frame log-probabilities (T_i, classes) of each prepared line, in input order."""
+    order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+    results: list[np.ndarray | None] = [None] * len(lines)
+    channels_last = next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        images, widths = batch_lines([lines[i] for i in chunk])
+        images = images.to(device)
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        logits, lengths = model(images, widths.to(device))
+        log_probs = logits.float().log_softmax(-1).cpu().numpy()  # (T, B, C)
+        for j, i in enumerate(chunk):
+            results[i] = log_probs[: int(lengths[j]), j]
+    return results
+
+
+class Recognizer:
+    """A model ready for inference."""
+
+    def __init__(self, model: CRNN, charset: Charset, metadata: dict | None = None, *,
+                 batch_size: int = 16):
+        self.model = fuse_for_inference(model)
+        self.charset = charset
+        self.metadata = metadata or {}
+        self.batch_size = batch_size
+        self.lm: CharLM | None = None
+        self.lm_weight = 0.0
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **kwargs) -> Recognizer:
+        model, charset, metadata = load_model(path or DEFAULT_MODEL)
+        return cls(model, charset, metadata, **kwargs)
+
+    @property
+    def height(self) -> int:
+        return self.model.config.height
+
+    def recognize(
+        self, images: Sequence[ImageInput], *, beam_width: int = 1, alternatives: int = 0
+    ) -> list[RecognizedLine]:
+        """Text, confidences and (if alternatives > 1) alternative readings of each word."""
+        lines = [prepare_line(image, self.height) for image in images]
+        return [
+            _to_result(decode(lp, self.charset, beam_width=beam_width, alternatives=alternatives,
+                              lm=self.lm, lm_weight=self.lm_weight))
+            for lp in line_log_probs(self.model, lines, batch_size=self.batch_size)
+        ]
+
+
+def _to_result(decoding: Decoding) -> RecognizedLine:
+    return RecognizedLine(
+        text=decoding.text,
+        confidence=decoding.confidence,
+        char_confidences=tuple(s.confidence for s in decoding.chars),
+        words=decoding.words,
+    )

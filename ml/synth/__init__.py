@@ -1,0 +1,1 @@
+"""Synthetic handwriting: fonts, text, rendering and paper-like augmentation."""
