@@ -17,7 +17,7 @@ if ! python3 -c "import rapidfuzz" 2>/dev/null; then
 fi
 export PYTHONUNBUFFERED=1
 common=(--val "$B/stanford-val.tsv" "$B/fr-val.tsv" --fonts "$B/fonts" --vocabulary "$B/vocab.tsv"
-        --minutes "$MINUTES" --batch-size 64 --val-every 1000 --no-progress --threads 2)
+        --minutes "$MINUTES" --batch-size 64 --val-every 1000 --no-progress --threads 1)
 mkdir -p "$OUT/mix" "$OUT/synth" "$OUT/real"
 python3 -m ml.train "${common[@]}" --workers "${MIX_WORKERS:-8}" \
   --train "$B/train.tsv" "$B/stanford-train.tsv:4" --real-fraction 0.5 \
@@ -28,4 +28,4 @@ python3 -m ml.train "${common[@]}" --workers "${REAL_WORKERS:-2}" --no-synthetic
   --train "$B/train.tsv" "$B/stanford-train.tsv:4" \
   --out "$OUT/real/crnn.pt" --checkpoint /tmp/real.ckpt 2> /tmp/real.err &
 wait
-tail -n 4 /tmp/mix.err /tmp/synth.err /tmp/real.err
+tail -n 12 /tmp/mix.err /tmp/synth.err /tmp/real.err
