@@ -41,8 +41,9 @@ def sample_per_folder(entries: list[ManifestEntry], limit: int) -> list[Manifest
     return kept
 
 
-def pack_manifest(name: str, manifest: Path, out: Path, height: int, limit: int,
-                  quality: int) -> int:
+def pack_manifest(
+    name: str, manifest: Path, out: Path, height: int, limit: int, quality: int
+) -> int:
     images = out / name
     images.mkdir(parents=True, exist_ok=True)
     packed = []
@@ -67,13 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-per-folder", type=int, default=0)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(args.fonts, args.out / "fonts", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("*.LICENSE"))
+    shutil.copytree(
+        args.fonts,
+        args.out / "fonts",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("*.LICENSE"),
+    )
     Vocabulary.from_wordfreq().save(args.out / "vocab.tsv")
     for item in args.manifests:
         name, _, path = item.partition("=")
-        count = pack_manifest(name, Path(path), args.out, args.height, args.max_per_folder,
-                              args.quality)
+        count = pack_manifest(
+            name, Path(path), args.out, args.height, args.max_per_folder, args.quality
+        )
         print(f"{name}\t{count}", file=sys.stderr)
     return 0
 

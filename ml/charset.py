@@ -6,7 +6,8 @@ Normalization (applied to training labels, evaluation references and nothing els
 1. Unicode NFC, every run of whitespace becomes one space, ends stripped.
 2. Look-alikes with no distinct meaning in notes map to one form: non-breaking and thin spaces
    to a space, the hyphen family (‐ ‑ ‒ −) to "-", ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ) to their letters,
-   primes to quotes, long s to s, „ and ‟ to ", ‚ and ‛ to ', the Unicode ellipsis to "...".
+   primes to quotes, long s to s, „ and ‟ to ", ‚ and ‛ to ', the Unicode ellipsis to "...",
+   letters with a stroke (Ł đ ı ħ) to their plain letter, arrows (→ ← ⇒) to -> <- =>.
 3. Any other character outside the alphabet is decomposed (NFKD) and loses its combining marks,
    so "ā" becomes "a" and "ŵ" becomes "w"; what still is not in the alphabet is dropped.
 Typographic quotes and dashes (’ “ ” – —) stay distinct from ' " - because typed notes contain them.
@@ -22,10 +23,7 @@ from functools import cached_property
 BLANK = 0
 
 _ASCII = "".join(chr(c) for c in range(0x20, 0x7F))
-_ACCENTED = (
-    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŸŒ"
-    "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿœß"
-)
+_ACCENTED = "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŸŒàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿœß"
 _TYPOGRAPHIC = "‘’“”«»–—•…£€¥¢°§¶©®™±×÷½¼¾²³µ¿¡"
 
 DEFAULT_ALPHABET = _ASCII + _ACCENTED + _TYPOGRAPHIC.replace("…", "")
@@ -53,6 +51,16 @@ _LOOKALIKES = str.maketrans(
         "\u201a": "'",
         "\u201b": "'",
         "\u2026": "...",
+        "→": "->",
+        "←": "<-",
+        "⇒": "=>",
+        # Letters with a stroke have no Unicode decomposition to fall back on.
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "ı": "i",
+        "ħ": "h",
     }
 )
 _WHITESPACE = re.compile(r"\s+")

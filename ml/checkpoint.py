@@ -27,17 +27,28 @@ def code_version() -> str:
     """The git commit of this code, with '+dirty' when it has uncommitted changes."""
     here = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return (commit or "unknown") + ("+dirty" if dirty else "")
 
 
-def save_model(path: str | Path, model: CRNN, charset: Charset, metadata: dict[str, Any],
-               **training_state: Any) -> None:
+def save_model(
+    path: str | Path, model: CRNN, charset: Charset, metadata: dict[str, Any], **training_state: Any
+) -> None:
     """Write a model file (or, with training_state, a resumable checkpoint) atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +59,7 @@ def save_model(path: str | Path, model: CRNN, charset: Charset, metadata: dict[s
         "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "metadata": {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "torch_version": torch.__version__,
+            "torch_version": str(torch.__version__),
             "code_version": code_version(),
             **metadata,
         },
@@ -75,8 +86,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is missing {', '.join(missing)}")
     if payload["format_version"] > FORMAT_VERSION:
         raise CheckpointError(
-            f"{path} has format {payload['format_version']}; this code reads up to "
-            f"{FORMAT_VERSION}"
+            f"{path} has format {payload['format_version']}; this code reads up to {FORMAT_VERSION}"
         )
     return payload
 

@@ -17,30 +17,40 @@ import numpy as np
 import torch
 
 
-def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str = "",
-                            skip: tuple[str, ...] = ()) -> None:
+def add_dataclass_arguments(
+    parser: argparse.ArgumentParser, cls: type, prefix: str = "", skip: tuple[str, ...] = ()
+) -> None:
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         if field.name in skip or not field.init:
             continue
         kind = hints[field.name]
         flag = "--" + prefix + field.name.replace("_", "-")
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        default = (
+            field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        )
         help_text = field.metadata.get("help", "")
         help_text = f"{help_text} (default: {default!r})" if help_text else f"default: {default!r}"
         dest = prefix.replace("-", "_") + field.name
         if kind is bool:
-            parser.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction,
-                                default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(
+                flag,
+                dest=dest,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=help_text,
+            )
         elif typing.get_origin(kind) is tuple:
             item = typing.get_args(kind)[0]
             if typing.get_origin(item) is tuple:
                 continue  # nested tuples (e.g. pooling shapes) are not flags
-            parser.add_argument(flag, dest=dest, type=item, nargs="+",
-                                default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(
+                flag, dest=dest, type=item, nargs="+", default=argparse.SUPPRESS, help=help_text
+            )
         else:
-            parser.add_argument(flag, dest=dest, type=_scalar(kind),
-                                default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(
+                flag, dest=dest, type=_scalar(kind), default=argparse.SUPPRESS, help=help_text
+            )
 
 
 def dataclass_from_args(cls: type, args: argparse.Namespace, prefix: str = "", **overrides):

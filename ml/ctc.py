@@ -115,6 +115,9 @@ def beam_search(
     ranked by acoustic + lm_weight * LM log probability; the returned log probability is the
     acoustic one.
     """
+    def score(item: tuple[tuple[int, ...], _Beam]) -> float:
+        return item[1].total + lm_weight * item[1].lm_score
+
     beams: dict[tuple[int, ...], _Beam] = {(): _Beam(blank=0.0, lm_state=lm_state)}
     for t in range(log_probs.shape[0]):
         frame = log_probs[t]
@@ -122,27 +125,18 @@ def beam_search(
             c for c in np.flatnonzero(frame > PRUNE_LOG_PROB).tolist() if c not in exclude
         ]
         next_beams: dict[tuple[int, ...], _Beam] = {}
-
-        def get(prefix, parent: _Beam) -> _Beam:
-            beam = next_beams.get(prefix)
-            if beam is None:
-                beam = next_beams[prefix] = _Beam(
-                    spans=parent.spans, lm_score=parent.lm_score, lm_state=parent.lm_state
-                )
-            return beam
-
         for prefix, beam in beams.items():
             total = beam.total
             for c in candidates:
                 p = float(frame[c])
                 if c == BLANK:
-                    same = get(prefix, beam)
+                    same = _continued(next_beams, prefix, beam)
                     same.blank = _logsumexp(same.blank, total + p)
                     continue
                 last = prefix[-1] if prefix else None
                 if c == last:
                     # Repeat without a blank between: the same character continues.
-                    same = get(prefix, beam)
+                    same = _continued(next_beams, prefix, beam)
                     same.nonblank = _logsumexp(same.nonblank, beam.nonblank + p)
                     _extend_span(same, t, p)
                     incoming = beam.blank + p  # a doubled letter needs a blank in between
@@ -164,16 +158,19 @@ def beam_search(
                         lm_state=state,
                     )
                 extended.nonblank = _logsumexp(extended.nonblank, incoming)
-        beams = dict(
-            sorted(
-                next_beams.items(),
-                key=lambda kv: kv[1].total + lm_weight * kv[1].lm_score,
-                reverse=True,
-            )[:beam_width]
-        )
-    ranked = sorted(beams.items(), key=lambda kv: kv[1].total + lm_weight * kv[1].lm_score,
-                    reverse=True)
+        beams = dict(sorted(next_beams.items(), key=score, reverse=True)[:beam_width])
+    ranked = sorted(beams.items(), key=score, reverse=True)
     return [(charset.decode(prefix), beam.total, beam.spans) for prefix, beam in ranked]
+
+
+def _continued(next_beams: dict, prefix: tuple[int, ...], parent: _Beam) -> _Beam:
+    """The beam for `prefix` at this frame, created from its parent if new."""
+    beam = next_beams.get(prefix)
+    if beam is None:
+        beam = next_beams[prefix] = _Beam(
+            spans=parent.spans, lm_score=parent.lm_score, lm_state=parent.lm_state
+        )
+    return beam
 
 
 def _extend_span(beam: _Beam, t: int, log_p: float) -> None:
@@ -198,8 +195,9 @@ def decode(
     if beam_width <= 1 and lm is None:
         spans = greedy_path(log_probs, charset)
     else:
-        _, _, spans = beam_search(log_probs, charset, max(beam_width, 1), lm=lm,
-                                  lm_weight=lm_weight)[0]
+        _, _, spans = beam_search(
+            log_probs, charset, max(beam_width, 1), lm=lm, lm_weight=lm_weight
+        )[0]
     spans = _strip_spaces(list(spans))
     words = tuple(
         _word(log_probs, charset, word_spans, bounds, alternatives)
@@ -227,20 +225,21 @@ def _strip_spaces(spans: list[CharSpan]) -> list[CharSpan]:
 
 
 def _split_words(spans: list[CharSpan], frames: int):
-    """Yield (characters of a word, (first frame, last frame) of its window)."""
-    words: list[list[CharSpan]] = [[]]
-    for span in spans:
-        if span.char == " ":
-            words.append([])
-        else:
-            words[-1].append(span)
-    words = [w for w in words if w]
-    for i, word in enumerate(words):
-        # A word's window runs to the frames of the neighbouring words, so that an alternative
-        # reading may be longer or shorter than the chosen one.
-        left = words[i - 1][-1].end + 1 if i > 0 else 0
-        right = words[i + 1][0].start - 1 if i + 1 < len(words) else frames - 1
-        yield word, (left, max(left, right))
+    """Yield (characters of a word, (first frame, last frame) of its window).
+
+    A word's window runs from just after the space before it to just before the space after
+    it, so an alternative reading may be longer or shorter than the chosen one, but never
+    claims the frames where the model saw a space.
+    """
+    word: list[CharSpan] = []
+    left = 0
+    for span in spans + [CharSpan(" ", 1.0, frames, frames)]:
+        if span.char != " ":
+            word.append(span)
+            continue
+        if word:
+            yield word, (left, max(left, span.start - 1))
+        word, left = [], span.end + 1
 
 
 def _word(
@@ -273,5 +272,7 @@ def _word_alternatives(
     ranked = sorted(weights.items(), key=lambda kv: kv[1], reverse=True)
     # The chosen reading comes first even if the word-level search ranked it lower, so
     # alternatives never contradict the displayed text.
-    ordered = [(text, weights.get(text, min(weights.values())))] + [(t, w) for t, w in ranked if t != text]
+    ordered = [(text, weights.get(text, min(weights.values())))] + [
+        (t, w) for t, w in ranked if t != text
+    ]
     return tuple(Alternative(t, w / norm) for t, w in ordered[:k])

@@ -39,18 +39,20 @@ class Batch:
     texts: tuple[str, ...]
 
     def pin_memory(self) -> Batch:
-        return Batch(self.images.pin_memory(), self.widths, self.targets, self.target_lengths,
-                     self.texts)
+        return Batch(
+            self.images.pin_memory(), self.widths, self.targets, self.target_lengths, self.texts
+        )
 
 
 def fits_ctc(label: Sequence[int], frames: int) -> bool:
     """CTC can emit the label in `frames` steps (a repeated class needs a blank in between)."""
     repeats = sum(1 for a, b in zip(label, label[1:], strict=False) if a == b)
-    return 0 < len(label) and len(label) + repeats <= frames
+    return len(label) > 0 and len(label) + repeats <= frames
 
 
-def make_batch(lines: Sequence[np.ndarray], labels: Sequence[list[int]],
-               texts: Sequence[str]) -> Batch:
+def make_batch(
+    lines: Sequence[np.ndarray], labels: Sequence[list[int]], texts: Sequence[str]
+) -> Batch:
     images, widths = batch_lines(lines)
     return Batch(
         images=images,
@@ -115,8 +117,11 @@ class LineStream(IterableDataset):
         worker = get_worker_info()
         worker_id = worker.id if worker else 0
         rng = np.random.default_rng([self.seed, worker_id])
-        sampler = (TextSampler(self.vocabulary, random.Random(f"{self.seed}-{worker_id}"))
-                   if self.vocabulary else None)
+        sampler = (
+            TextSampler(self.vocabulary, random.Random(f"{self.seed}-{worker_id}"))
+            if self.vocabulary
+            else None
+        )
         while True:
             pool = [self._sample(rng, sampler) for _ in range(self.batch_size * POOL_BATCHES)]
             pool.sort(key=lambda s: s[0].shape[1])

@@ -120,8 +120,12 @@ def _alto_line(path: Path, line: ET.Element, tags: dict, block: str) -> GroundTr
         name = _local(part.tag)
         if name == "String":
             words.append(part.get("CONTENT", ""))
-        elif name == "HYP":
-            words.append(part.get("CONTENT", "-"))
+        elif name == "HYP":  # a hyphen at the end of the line belongs to the last word
+            hyphen = part.get("CONTENT", "-")
+            if words:
+                words[-1] += hyphen
+            else:
+                words.append(hyphen)
     polygon_el = _first(line, "Polygon")
     polygon = _points(polygon_el.get("POINTS")) if polygon_el is not None else ()
     if polygon:
@@ -131,7 +135,9 @@ def _alto_line(path: Path, line: ET.Element, tags: dict, block: str) -> GroundTr
             x, y = int(float(line.get("HPOS"))), int(float(line.get("VPOS")))
             w, h = int(float(line.get("WIDTH"))), int(float(line.get("HEIGHT")))
         except (TypeError, ValueError) as err:
-            raise DataError(f"{path}: line {line.get('ID')} has neither a polygon nor a box") from err
+            raise DataError(
+                f"{path}: line {line.get('ID')} has neither a polygon nor a box"
+            ) from err
         bbox = (x, y, x + w, y + h)
     kinds = [tags.get(ref, "") for ref in (line.get("TAGREFS") or "").split()]
     kind = next((k.split(":")[-1] for k in kinds if k), "")

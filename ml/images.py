@@ -92,7 +92,7 @@ def prepare_line(image: ImageInput, height: int) -> np.ndarray:
     resized = cv2.resize(gray, (width, height), interpolation=interpolation).astype(np.float32)
     paper, ink = np.percentile(resized, [80, 1])
     span = max(paper - ink, 24.0)  # a blank line must stay blank, not become amplified noise
-    return np.clip((paper - resized) / span, 0.0, 1.0)
+    return np.clip((paper - resized) / span, 0.0, 1.0).astype(np.float32)
 
 
 def batch_lines(lines: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -92,8 +92,10 @@ def prepare_stanford(root: Path, out: Path) -> dict[str, int]:
             entry = ManifestEntry(image_path, text)
             manifests[f"stanford-{split}-{line.kind.lower()}"].append(entry)
             manifests[f"stanford-{split}"].append(entry)
-    return {name: write_manifest(out / f"{name}.tsv", entries)
-            for name, entries in sorted(manifests.items())}
+    return {
+        name: write_manifest(out / f"{name}.tsv", entries)
+        for name, entries in sorted(manifests.items())
+    }
 
 
 def prepare_fr(root: Path, out: Path) -> dict[str, int]:
@@ -112,14 +114,20 @@ def prepare_fr(root: Path, out: Path) -> dict[str, int]:
                 source = pages.get((dataset.name, image), f"{dataset.name}/{image}")
                 entry = ManifestEntry((dataset / image).resolve(), text)
                 manifests[f"fr-{fr_split(source)}"].append(entry)
-    return {name: write_manifest(out / f"{name}.tsv", entries)
-            for name, entries in sorted(manifests.items())}
+    return {
+        name: write_manifest(out / f"{name}.tsv", entries)
+        for name, entries in sorted(manifests.items())
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"),
-                        help="folder holding stanford-memorials/ and htr-lines-fr/")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="folder holding stanford-memorials/ and htr-lines-fr/",
+    )
     parser.add_argument("--out", type=Path, default=Path(".cache/data"))
     args = parser.parse_args(argv)
     counts = prepare_stanford(args.data / "stanford-memorials", args.out)

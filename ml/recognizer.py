@@ -52,7 +52,10 @@ def fuse_for_inference(model: CRNN) -> CRNN:
 
 @torch.inference_mode()
 def line_log_probs(
-    model: CRNN, lines: Sequence[np.ndarray], *, batch_size: int = 16,
+    model: CRNN,
+    lines: Sequence[np.ndarray],
+    *,
+    batch_size: int = 16,
     device: str | torch.device = "cpu",
 ) -> list[np.ndarray]:
     """Per-frame log-probabilities (T_i, classes) of each prepared line, in input order."""
@@ -75,8 +78,9 @@ def line_log_probs(
 class Recognizer:
     """A model ready for inference."""
 
-    def __init__(self, model: CRNN, charset: Charset, metadata: dict | None = None, *,
-                 batch_size: int = 16):
+    def __init__(
+        self, model: CRNN, charset: Charset, metadata: dict | None = None, *, batch_size: int = 16
+    ):
         self.model = fuse_for_inference(model)
         self.charset = charset
         self.metadata = metadata or {}
@@ -99,8 +103,16 @@ class Recognizer:
         """Text, confidences and (if alternatives > 1) alternative readings of each word."""
         lines = [prepare_line(image, self.height) for image in images]
         return [
-            _to_result(decode(lp, self.charset, beam_width=beam_width, alternatives=alternatives,
-                              lm=self.lm, lm_weight=self.lm_weight))
+            _to_result(
+                decode(
+                    lp,
+                    self.charset,
+                    beam_width=beam_width,
+                    alternatives=alternatives,
+                    lm=self.lm,
+                    lm_weight=self.lm_weight,
+                )
+            )
             for lp in line_log_probs(self.model, lines, batch_size=self.batch_size)
         ]
 

@@ -44,20 +44,25 @@ from ml.synth.text import Vocabulary
 @dataclass(frozen=True)
 class TrainConfig:
     train: tuple[str, ...] = field(
-        default=(), metadata={"help": "manifests of real lines; MANIFEST:N repeats one N times"})
+        default=(), metadata={"help": "manifests of real lines; MANIFEST:N repeats one N times"}
+    )
     val: tuple[str, ...] = field(default=(), metadata={"help": "validation manifests"})
     synthetic: bool = field(default=True, metadata={"help": "mix in rendered lines"})
     real_fraction: float = field(
-        default=0.5, metadata={"help": "share of real lines once the curriculum is over"})
+        default=0.5, metadata={"help": "share of real lines once the curriculum is over"}
+    )
     fonts: str = field(default=".cache/fonts", metadata={"help": "fetched fonts folder"})
     vocabulary: str = field(
-        default="", metadata={"help": "word list TSV (default: built from wordfreq)"})
+        default="", metadata={"help": "word list TSV (default: built from wordfreq)"}
+    )
     synthetic_val: int = field(
-        default=300, metadata={"help": "rendered validation lines (training fonts, unseen text)"})
+        default=300, metadata={"help": "rendered validation lines (training fonts, unseen text)"}
+    )
     val_lines: int = field(default=600, metadata={"help": "at most this many lines per val set"})
     out: str = field(default="runs/crnn.pt", metadata={"help": "where the best model goes"})
     checkpoint: str = field(
-        default="", metadata={"help": "resumable training state (default: <out>.ckpt)"})
+        default="", metadata={"help": "resumable training state (default: <out>.ckpt)"}
+    )
     resume: bool = field(default=False, metadata={"help": "continue from the checkpoint"})
     init: str = field(default="", metadata={"help": "start from these weights (fine-tuning)"})
     minutes: float = field(default=10.0, metadata={"help": "time budget"})
@@ -69,7 +74,8 @@ class TrainConfig:
     min_lr_ratio: float = field(default=0.05, metadata={"help": "final lr as a share of peak"})
     curriculum: tuple[str, ...] = field(
         default=("1:300", "3:700"),
-        metadata={"help": "MAX_WORDS:UNTIL_STEP stages of synthetic-only training"})
+        metadata={"help": "MAX_WORDS:UNTIL_STEP stages of synthetic-only training"},
+    )
     max_words: int = field(default=10, metadata={"help": "words per synthetic line afterwards"})
     val_every: int = 500
     workers: int = 2
@@ -120,13 +126,17 @@ class ValidationSet:
         entries = read_manifest(path)
         step = max(1, len(entries) // limit) if limit else 1
         entries = entries[::step][:limit] if limit else entries
-        return cls(Path(path).stem, [prepare_line(e.image, height) for e in entries],
-                   [charset.normalize(e.text) for e in entries])
+        return cls(
+            Path(path).stem,
+            [prepare_line(e.image, height) for e in entries],
+            [charset.normalize(e.text) for e in entries],
+        )
 
     def evaluate(self, model: CRNN, charset: Charset, device: torch.device) -> ErrorCounter:
         counter = ErrorCounter()
         for log_probs, reference in zip(
-            line_log_probs(model, self.lines, batch_size=32, device=device), self.texts,
+            line_log_probs(model, self.lines, batch_size=32, device=device),
+            self.texts,
             strict=True,
         ):
             counter.add("".join(s.char for s in greedy_path(log_probs, charset)), reference)
@@ -141,12 +151,15 @@ class Trainer:
         seed_everything(config.seed)
         self.out = Path(config.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.checkpoint_path = Path(config.checkpoint or self.out.with_name(self.out.name + ".ckpt"))
+        self.checkpoint_path = Path(
+            config.checkpoint or self.out.with_name(self.out.name + ".ckpt")
+        )
         self.log_path = self.out.with_name(self.out.name + ".log.jsonl")
         self.charset, self.model = self._build_model(model_config)
         self.model.to(self.device)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
         self.step, self.elapsed_before, self.best_cer = 0, 0.0, math.inf
         self.first_text_step: int | None = None
         self.history: list[dict] = []
@@ -173,13 +186,24 @@ class Trainer:
 
     def _validation_sets(self) -> list[ValidationSet]:
         height = self.model.config.height
-        sets = [ValidationSet.from_manifest(path, self.charset, height, self.config.val_lines)
-                for path in self.config.val]
+        sets = [
+            ValidationSet.from_manifest(path, self.charset, height, self.config.val_lines)
+            for path in self.config.val
+        ]
         if self.config.synthetic and self.config.synthetic_val:
-            rendered = render_eval_set(self.fonts, self.vocabulary, self.config.synthetic_val,
-                                       seed=self.config.seed + 1_000_003)
-            sets.append(ValidationSet("synthetic-val", [prepare_line(i, height) for i, _ in rendered],
-                                      [self.charset.normalize(t) for _, t in rendered]))
+            rendered = render_eval_set(
+                self.fonts,
+                self.vocabulary,
+                self.config.synthetic_val,
+                seed=self.config.seed + 1_000_003,
+            )
+            sets.append(
+                ValidationSet(
+                    "synthetic-val",
+                    [prepare_line(i, height) for i, _ in rendered],
+                    [self.charset.normalize(t) for _, t in rendered],
+                )
+            )
         return sets
 
     def _restore(self) -> None:
@@ -195,24 +219,44 @@ class Trainer:
 
     def _loader(self, stage: int, max_words: int, real_fraction: float) -> DataLoader:
         stream = LineStream(
-            charset=self.charset, height=self.model.config.height,
+            charset=self.charset,
+            height=self.model.config.height,
             column_reduction=self.model.config.column_reduction,
-            batch_size=self.config.batch_size, real=self.real, real_fraction=real_fraction,
-            fonts=self.fonts, vocabulary=self.vocabulary, max_words=max_words,
+            batch_size=self.config.batch_size,
+            real=self.real,
+            real_fraction=real_fraction,
+            fonts=self.fonts,
+            vocabulary=self.vocabulary,
+            max_words=max_words,
             seed=self.config.seed * 1000 + stage * 100 + self.step % 97,
         )
         workers = self.config.workers
-        return DataLoader(stream, batch_size=None, num_workers=workers,
-                          prefetch_factor=4 if workers else None, worker_init_fn=_single_threaded,
-                          pin_memory=self.device.type == "cuda", persistent_workers=False)
+        # forkserver, not fork: a forked worker inherits OpenCV's and PyTorch's thread pools
+        # from the main process in whatever state they are, and on a 16-core GPU machine that
+        # deadlocked every synthetic-data worker.
+        return DataLoader(
+            stream,
+            batch_size=None,
+            num_workers=workers,
+            prefetch_factor=4 if workers else None,
+            worker_init_fn=_single_threaded,
+            multiprocessing_context="forkserver" if workers else None,
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=False,
+        )
 
     def train(self) -> dict:
         config = self.config
         budget = config.minutes * 60
         start = time.monotonic()
         lines_seen, loss_avg = 0, None
-        bar = tqdm(total=config.max_steps or None, initial=self.step, disable=not config.progress,
-                   unit="step", dynamic_ncols=True)
+        bar = tqdm(
+            total=config.max_steps or None,
+            initial=self.step,
+            disable=not config.progress,
+            unit="step",
+            dynamic_ncols=True,
+        )
         done = False
         while not done:
             stage, max_words, real_fraction = stage_for(config, self.step)
@@ -227,17 +271,25 @@ class Trainer:
                 lines_seen += len(batch.texts)
                 loss_avg = loss if loss_avg is None else 0.98 * loss_avg + 0.02 * loss
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_avg:.3f}", lines_s=f"{lines_seen / max(elapsed, 1e-9):.0f}",
-                                stage=stage)
+                bar.set_postfix(
+                    loss=f"{loss_avg:.3f}",
+                    lines_s=f"{lines_seen / max(elapsed, 1e-9):.0f}",
+                    stage=stage,
+                )
                 done = elapsed >= budget or (config.max_steps and self.step >= config.max_steps)
                 if done or self.step % config.val_every == 0:
-                    self._validate(loss_avg, lines_seen / max(elapsed, 1e-9),
-                                   self.elapsed_before + elapsed)
+                    self._validate(
+                        loss_avg, lines_seen / max(elapsed, 1e-9), self.elapsed_before + elapsed
+                    )
                 if done or stage_for(config, self.step)[0] != stage:
                     break
         bar.close()
-        return {"steps": self.step, "best_cer": self.best_cer, "history": self.history,
-                "first_text_step": self.first_text_step}
+        return {
+            "steps": self.step,
+            "best_cer": self.best_cer,
+            "history": self.history,
+            "first_text_step": self.first_text_step,
+        }
 
     def _train_step(self, batch, lr: float) -> float:
         for group in self.optimizer.param_groups:
@@ -247,9 +299,15 @@ class Trainer:
         widths = batch.widths.to(self.device)
         logits, lengths = self.model(images, widths)
         log_probs = logits.log_softmax(-1)
-        loss = F.ctc_loss(log_probs, batch.targets.to(self.device), lengths,
-                          batch.target_lengths.to(self.device), blank=0, reduction="mean",
-                          zero_infinity=True)
+        loss = F.ctc_loss(
+            log_probs,
+            batch.targets.to(self.device),
+            lengths,
+            batch.target_lengths.to(self.device),
+            blank=0,
+            reduction="mean",
+            zero_infinity=True,
+        )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
@@ -258,8 +316,12 @@ class Trainer:
 
     def _validate(self, loss: float, lines_per_second: float, elapsed: float) -> None:
         self.model.eval()
-        record = {"step": self.step, "minutes": round(elapsed / 60, 2), "loss": round(loss, 4),
-                  "train_lines_per_second": round(lines_per_second, 1)}
+        record = {
+            "step": self.step,
+            "minutes": round(elapsed / 60, 2),
+            "loss": round(loss, 4),
+            "train_lines_per_second": round(lines_per_second, 1),
+        }
         cers = []
         for val in self.val_sets:
             counter = val.evaluate(self.model, self.charset, self.device)
@@ -278,10 +340,19 @@ class Trainer:
         if mean_cer < self.best_cer:
             self.best_cer = mean_cer
             save_model(self.out, self.model, self.charset, self._metadata(record))
-        save_model(self.checkpoint_path, self.model, self.charset, self._metadata(record),
-                   optimizer_state=self.optimizer.state_dict(), step=self.step, elapsed=elapsed,
-                   best_cer=self.best_cer, first_text_step=self.first_text_step,
-                   history=self.history, torch_rng=torch.get_rng_state())
+        save_model(
+            self.checkpoint_path,
+            self.model,
+            self.charset,
+            self._metadata(record),
+            optimizer_state=self.optimizer.state_dict(),
+            step=self.step,
+            elapsed=elapsed,
+            best_cer=self.best_cer,
+            first_text_step=self.first_text_step,
+            history=self.history,
+            torch_rng=torch.get_rng_state(),
+        )
 
     def _metadata(self, record: dict) -> dict:
         return {
@@ -312,13 +383,17 @@ def run(config: TrainConfig, model_config: ModelConfig | None = None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ml.train", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        prog="python -m ml.train",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_dataclass_arguments(parser, TrainConfig)
     add_dataclass_arguments(parser, ModelConfig, prefix="model-", skip=("num_classes",))
     args = parser.parse_args(argv)
-    summary = run(dataclass_from_args(TrainConfig, args),
-                  dataclass_from_args(ModelConfig, args, prefix="model-"))
+    summary = run(
+        dataclass_from_args(TrainConfig, args),
+        dataclass_from_args(ModelConfig, args, prefix="model-"),
+    )
     print(json.dumps({k: v for k, v in summary.items() if k != "history"}))
     return 0
 

@@ -18,8 +18,14 @@ def shear(image: np.ndarray, amount: float, fill: int) -> np.ndarray:
     h, w = image.shape
     extra = int(abs(amount) * h) + 1
     matrix = np.float32([[1, -amount, extra / 2 + amount * h / 2], [0, 1, 0]])
-    return cv2.warpAffine(image, matrix, (w + extra, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (w + extra, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
 
 
 def rotate(image: np.ndarray, degrees: float, fill: int) -> np.ndarray:
@@ -28,22 +34,32 @@ def rotate(image: np.ndarray, degrees: float, fill: int) -> np.ndarray:
     new_h = int(h * np.cos(radians) + w * np.sin(radians)) + 1
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
     matrix[1, 2] += (new_h - h) / 2
-    return cv2.warpAffine(image, matrix, (w, new_h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (w, new_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
 
 
-def elastic(image: np.ndarray, rng: np.random.Generator, strength: float, fill: int,
-            grain: float = 24.0) -> np.ndarray:
+def elastic(
+    image: np.ndarray, rng: np.random.Generator, strength: float, fill: int, grain: float = 24.0
+) -> np.ndarray:
     """Smooth random displacement: pen wobble, paper bending. `strength` is in pixels."""
     h, w = image.shape
     gh, gw = max(2, int(h / grain) + 2), max(2, int(w / grain) + 2)
-    dx = cv2.resize(rng.normal(0, strength, (gh, gw)).astype(np.float32), (w, h),
-                    interpolation=cv2.INTER_CUBIC)
-    dy = cv2.resize(rng.normal(0, strength, (gh, gw)).astype(np.float32), (w, h),
-                    interpolation=cv2.INTER_CUBIC)
+    dx = cv2.resize(
+        rng.normal(0, strength, (gh, gw)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
+    dy = cv2.resize(
+        rng.normal(0, strength, (gh, gw)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return cv2.remap(
+        image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+    )
 
 
 def bend(image: np.ndarray, rng: np.random.Generator, amplitude: float, fill: int) -> np.ndarray:
@@ -52,8 +68,14 @@ def bend(image: np.ndarray, rng: np.random.Generator, amplitude: float, fill: in
     phase, periods = rng.uniform(0, 2 * np.pi), rng.uniform(0.3, 1.5)
     shift = amplitude * np.sin(phase + np.linspace(0, 2 * np.pi * periods, w, dtype=np.float32))
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, xs, ys + shift[None, :], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return cv2.remap(
+        image,
+        xs,
+        ys + shift[None, :],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
 
 
 def stroke_width(image: np.ndarray, pixels: int, ink_is_bright: bool) -> np.ndarray:
@@ -92,8 +114,9 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 def low_resolution(image: np.ndarray, factor: float) -> np.ndarray:
     """Down- then up-sample: a distant or cheap camera."""
     h, w = image.shape
-    small = cv2.resize(image, (max(2, int(w / factor)), max(2, int(h / factor))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        image, (max(2, int(w / factor)), max(2, int(h / factor))), interpolation=cv2.INTER_AREA
+    )
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -126,8 +149,9 @@ def augment_photo(image: np.ndarray, rng: np.random.Generator, strength: float =
     elif rng.random() < 0.08 * strength:
         image = motion_blur(image, int(rng.integers(3, 6)), bool(rng.random() < 0.7))
     if rng.random() < 0.5 * strength:
-        image = contrast(image, rng.uniform(0.7, 1.2), rng.uniform(-0.1, 0.15),
-                         rng.uniform(0.7, 1.4))
+        image = contrast(
+            image, rng.uniform(0.7, 1.2), rng.uniform(-0.1, 0.15), rng.uniform(0.7, 1.4)
+        )
     if rng.random() < 0.5 * strength:
         image = noise(image, rng, rng.uniform(2, 14))
     if rng.random() < 0.4 * strength:
@@ -142,12 +166,18 @@ def augment_real(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.3:
         image = rotate(image, rng.uniform(-1.5, 1.5), fill=_paper_level(image))
     if rng.random() < 0.3:
-        image = elastic(image, rng, rng.uniform(0.5, 1.5), fill=_paper_level(image),
-                        grain=max(8.0, image.shape[0] / 3))
+        image = elastic(
+            image,
+            rng,
+            rng.uniform(0.5, 1.5),
+            fill=_paper_level(image),
+            grain=max(8.0, image.shape[0] / 3),
+        )
     if rng.random() < 0.25:
         scale = image.shape[0] / 64
-        image = stroke_width(image, int(rng.choice([-1, 1, 2]) * max(1, round(scale))),
-                             ink_is_bright=False)
+        image = stroke_width(
+            image, int(rng.choice([-1, 1, 2]) * max(1, round(scale))), ink_is_bright=False
+        )
     return augment_photo(image, rng, strength=0.7)
 
 

@@ -62,9 +62,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> list[FontSpec]:
     return [FontSpec(**entry) for entry in entries]
 
 
-def load_fonts(
-    font_dir: Path, *, split: str | None = None, style: str | None = None
-) -> list[Font]:
+def load_fonts(font_dir: Path, *, split: str | None = None, style: str | None = None) -> list[Font]:
     """Fonts fetched into `font_dir`, optionally only one split ("train"/"test") or style."""
     fonts = []
     for spec in load_catalogue():

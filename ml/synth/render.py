@@ -42,7 +42,9 @@ def fit_text_to_font(text: str, font: Font) -> str:
         if char in font.charset:
             out.append(char)
             continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
         out.append("".join(c for c in base if c in font.charset))
     return collapse_whitespace("".join(out))
 
@@ -63,8 +65,9 @@ def render_line(text: str, font: Font, rng: np.random.Generator) -> RenderedLine
     return RenderedLine(image=image, text=text, font=font.name)
 
 
-def _draw_ink(text: str, face: ImageFont.FreeTypeFont, size: int,
-              rng: np.random.Generator) -> np.ndarray | None:
+def _draw_ink(
+    text: str, face: ImageFont.FreeTypeFont, size: int, rng: np.random.Generator
+) -> np.ndarray | None:
     words = text.split(" ")
     space = face.getlength(" ") or size * 0.3
     tracking = size * rng.uniform(-0.04, 0.12) if rng.random() < 0.25 else 0.0
@@ -82,12 +85,20 @@ def _draw_ink(text: str, face: ImageFont.FreeTypeFont, size: int,
         if tracking:
             cx = x
             for char in word:
-                draw.text((cx, y), char, fill=255, font=face, anchor="ls", stroke_width=stroke,
-                          stroke_fill=255)
+                draw.text(
+                    (cx, y),
+                    char,
+                    fill=255,
+                    font=face,
+                    anchor="ls",
+                    stroke_width=stroke,
+                    stroke_fill=255,
+                )
                 cx += face.getlength(char) + tracking
         else:
-            draw.text((x, y), word, fill=255, font=face, anchor="ls", stroke_width=stroke,
-                      stroke_fill=255)
+            draw.text(
+                (x, y), word, fill=255, font=face, anchor="ls", stroke_width=stroke, stroke_fill=255
+            )
         x += advance + gap
     mask = np.asarray(canvas)
     rows, cols = np.flatnonzero(mask.max(axis=1)), np.flatnonzero(mask.max(axis=0))
@@ -117,8 +128,9 @@ def _distort(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarra
     return mask
 
 
-def _compose(mask: np.ndarray, rng: np.random.Generator, size: int,
-             face: ImageFont.FreeTypeFont) -> np.ndarray:
+def _compose(
+    mask: np.ndarray, rng: np.random.Generator, size: int, face: ImageFont.FreeTypeFont
+) -> np.ndarray:
     """Lay the ink mask on paper with margins, ruling and bits of neighbouring lines."""
     h, w = mask.shape
     top = int(size * rng.uniform(0.05, 0.5))
@@ -129,7 +141,9 @@ def _compose(mask: np.ndarray, rng: np.random.Generator, size: int,
     paper = np.full((height, width), paper_level, np.float32)
     if rng.random() < 0.5:  # paper grain: fibres and uneven whiteness
         grain = rng.normal(0, rng.uniform(2, 8), (max(2, height // 6), max(2, width // 6)))
-        paper += cv2.resize(grain.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+        paper += cv2.resize(
+            grain.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC
+        )
     _draw_ruling(paper, rng, top + h, size, paper_level)
     ink_mask = np.zeros((height, width), np.float32)
     ink_mask[top : top + h, left : left + w] = mask.astype(np.float32) / 255.0
@@ -141,8 +155,9 @@ def _compose(mask: np.ndarray, rng: np.random.Generator, size: int,
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _draw_ruling(paper: np.ndarray, rng: np.random.Generator, baseline: int, size: int,
-                 paper_level: float) -> None:
+def _draw_ruling(
+    paper: np.ndarray, rng: np.random.Generator, baseline: int, size: int, paper_level: float
+) -> None:
     roll = rng.random()
     if roll > 0.4:
         return
@@ -163,14 +178,16 @@ def _draw_ruling(paper: np.ndarray, rng: np.random.Generator, baseline: int, siz
     np.clip(paper, 0, 255, out=paper)
 
 
-def _add_neighbour_strokes(ink: np.ndarray, rng: np.random.Generator, size: int,
-                           face: ImageFont.FreeTypeFont) -> None:
+def _add_neighbour_strokes(
+    ink: np.ndarray, rng: np.random.Generator, size: int, face: ImageFont.FreeTypeFont
+) -> None:
     """Descenders of the line above or ascenders of the line below, cut by the crop."""
     height, width = ink.shape
     fragment = "".join(rng.choice(list("gjpqyfhklbdt lgyp fhk"), size=int(rng.integers(4, 16))))
     canvas = Image.new("L", (width, size * 2), 0)
-    ImageDraw.Draw(canvas).text((rng.uniform(0, width * 0.5), size * 1.3), fragment, fill=255,
-                                font=face, anchor="ls")
+    ImageDraw.Draw(canvas).text(
+        (rng.uniform(0, width * 0.5), size * 1.3), fragment, fill=255, font=face, anchor="ls"
+    )
     strokes = np.asarray(canvas).astype(np.float32) / 255.0
     keep = max(1, int(size * rng.uniform(0.1, 0.3)))
     baseline = int(size * 1.3)
@@ -178,5 +195,5 @@ def _add_neighbour_strokes(ink: np.ndarray, rng: np.random.Generator, size: int,
         piece = strokes[baseline + 2 : baseline + 2 + keep]
         ink[: piece.shape[0]] = np.maximum(ink[: piece.shape[0]], piece[:height])
     else:  # the line below: the tops of its ascenders reach our bottom edge
-        piece = strokes[int(size * 0.4) : int(size * 0.4) + keep][: height]
+        piece = strokes[int(size * 0.4) : int(size * 0.4) + keep][:height]
         ink[height - piece.shape[0] :] = np.maximum(ink[height - piece.shape[0] :], piece)

@@ -22,16 +22,69 @@ LANGUAGES = {"en": 40_000, "fr": 8_000, "es": 3_000, "de": 3_000}
 # Frequencies are raised to this power: 1.0 is true Zipf ("the" in every line), 0 is uniform.
 FLATTEN = 0.5
 
-MONTHS = ("January February March April May June July August September October November "
-          "December").split()
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-BULLETS = ("- ", "• ", "* ", "– ", "→ ", "> ", "[ ] ", "[x] ", "o ")
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+BULLETS = ("- ", "• ", "* ", "– ", "-> ", "> ", "[ ] ", "[x] ", "o ")
 LABELS = ("TODO:", "NB:", "Re:", "Note:", "Q:", "A:", "Ref:", "Tel:", "Due:", "PS:", "Idea:")
-ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "approx.", "vs", "w/", "w/o", "p.", "pp.", "no.",
-                 "Dr", "Mr", "Mrs", "Ms", "St.", "Ave.", "dept.", "min", "max", "ca.", "cf.")
+ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "approx.",
+    "vs",
+    "w/",
+    "w/o",
+    "p.",
+    "pp.",
+    "no.",
+    "Dr",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "St.",
+    "Ave.",
+    "dept.",
+    "min",
+    "max",
+    "ca.",
+    "cf.",
+)
 DOMAINS = ("gmail.com", "example.org", "uni.edu", "mail.co.uk", "outlook.com", "web.de")
-SYMBOLS = ("&", "+", "=", "#", "@", "%", "/", "*", "~", "|", "<", ">", "=>", "->", "<-", "x",
-           "×", "±", "§", "°")
+SYMBOLS = (
+    "&",
+    "+",
+    "=",
+    "#",
+    "@",
+    "%",
+    "/",
+    "*",
+    "~",
+    "|",
+    "<",
+    ">",
+    "=>",
+    "->",
+    "<-",
+    "x",
+    "×",
+    "±",
+    "§",
+    "°",
+)
 
 
 @dataclass(frozen=True)
@@ -154,8 +207,15 @@ class TextSampler:
             prefix = rng.choice(BULLETS)
         elif roll < 0.75:
             number = rng.randint(1, 20)
-            prefix = rng.choice((f"{number}. ", f"{number}) ", f"{chr(96 + min(number, 26))}) ",
-                                 f"({number}) ", f"{number}: "))
+            prefix = rng.choice(
+                (
+                    f"{number}. ",
+                    f"{number}) ",
+                    f"{chr(96 + min(number, 26))}) ",
+                    f"({number}) ",
+                    f"{number}: ",
+                )
+            )
         else:
             prefix = rng.choice(LABELS) + " "
         return prefix + self._prose(n_words)
@@ -186,18 +246,47 @@ class TextSampler:
         if kind == 7:
             return f"{rng.randint(1, 99)}%"
         if kind == 8:
-            unit = rng.choice(("km", "kg", "g", "m", "cm", "mm", "ml", "l", "h", "min", "mg",
-                               "lbs", "oz", "ft", "in", "miles", "°C", "°F", "GB", "MB"))
+            unit = rng.choice(
+                (
+                    "km",
+                    "kg",
+                    "g",
+                    "m",
+                    "cm",
+                    "mm",
+                    "ml",
+                    "l",
+                    "h",
+                    "min",
+                    "mg",
+                    "lbs",
+                    "oz",
+                    "ft",
+                    "in",
+                    "miles",
+                    "°C",
+                    "°F",
+                    "GB",
+                    "MB",
+                )
+            )
             sep = rng.choice((" ", ""))
             return f"{self._number()}{sep}{unit}"
         if kind == 9:
             return f"{rng.randint(1, 31)}{_ordinal(rng.randint(1, 31))}"
         if kind == 10:
-            return rng.choice(("www.", "https://", "")) + self._word().lower() + rng.choice(
-                (".com", ".org", ".net", ".co.uk", ".io", ".fr", "/docs", ".com/about"))
+            return (
+                rng.choice(("www.", "https://", ""))
+                + self._word().lower()
+                + rng.choice(
+                    (".com", ".org", ".net", ".co.uk", ".io", ".fr", "/docs", ".com/about")
+                )
+            )
         if kind == 11:
             letters = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(2, 4)))
-            return letters + rng.choice(("", "-" + str(rng.randint(1, 999)), str(rng.randint(1, 99))))
+            return letters + rng.choice(
+                ("", "-" + str(rng.randint(1, 999)), str(rng.randint(1, 99)))
+            )
         return f"{rng.randint(1, 12)}/{rng.randint(2, 12)}"
 
     def _date(self) -> str:
@@ -223,45 +312,81 @@ class TextSampler:
         h, m = rng.randint(0, 23), rng.choice((0, 0, 15, 30, 45, rng.randint(0, 59)))
         h12 = h % 12 or 12
         return rng.choice(
-            (f"{h}:{m:02d}", f"{h:02d}:{m:02d}", f"{h12}{rng.choice(('am', 'pm', ' am', ' pm'))}",
-             f"{h12}.{m:02d}{rng.choice(('am', 'pm'))}", f"{h}h{m:02d}", f"{h}h",
-             f"{h12}:{m:02d}-{(h12 % 12) + 1}:{m:02d}")
+            (
+                f"{h}:{m:02d}",
+                f"{h:02d}:{m:02d}",
+                f"{h12}{rng.choice(('am', 'pm', ' am', ' pm'))}",
+                f"{h12}.{m:02d}{rng.choice(('am', 'pm'))}",
+                f"{h}h{m:02d}",
+                f"{h}h",
+                f"{h12}:{m:02d}-{(h12 % 12) + 1}:{m:02d}",
+            )
         )
 
     def _price(self) -> str:
         rng = self.rng
-        amount = rng.choice((rng.randint(1, 99), rng.randint(1, 5000), round(rng.uniform(0, 200), 2)))
+        amount = rng.choice(
+            (rng.randint(1, 99), rng.randint(1, 5000), round(rng.uniform(0, 200), 2))
+        )
         text = f"{amount:,.2f}" if isinstance(amount, float) else f"{amount:,}"
         if rng.random() < 0.3:
             text = text.replace(",", " ").replace(".", ",")
         symbol = rng.choice(("£", "€", "$", "$", "£"))
-        return rng.choice((f"{symbol}{text}", f"{text} {symbol}", f"{text}{symbol}",
-                           f"{rng.randint(1, 99)}p", f"{text} EUR", f"USD {text}"))
+        return rng.choice(
+            (
+                f"{symbol}{text}",
+                f"{text} {symbol}",
+                f"{text}{symbol}",
+                f"{rng.randint(1, 99)}p",
+                f"{text} EUR",
+                f"USD {text}",
+            )
+        )
 
     def _number(self) -> str:
         rng = self.rng
         return rng.choice(
-            (str(rng.randint(0, 9)), str(rng.randint(10, 999)), f"{rng.randint(1000, 99999):,}",
-             f"{rng.uniform(0, 100):.1f}", f"{rng.uniform(0, 10):.2f}", f"{rng.randint(1, 20)}-"
-             f"{rng.randint(21, 60)}", f"#{rng.randint(1, 500)}", f"{rng.randint(1, 9)}/"
-             f"{rng.randint(2, 10)}", f"-{rng.randint(1, 40)}", f"x{rng.randint(2, 12)}",
-             f"No. {rng.randint(1, 200)}", f"{rng.randint(1, 9)}½")
+            (
+                str(rng.randint(0, 9)),
+                str(rng.randint(10, 999)),
+                f"{rng.randint(1000, 99999):,}",
+                f"{rng.uniform(0, 100):.1f}",
+                f"{rng.uniform(0, 10):.2f}",
+                f"{rng.randint(1, 20)}-{rng.randint(21, 60)}",
+                f"#{rng.randint(1, 500)}",
+                f"{rng.randint(1, 9)}/{rng.randint(2, 10)}",
+                f"-{rng.randint(1, 40)}",
+                f"x{rng.randint(2, 12)}",
+                f"No. {rng.randint(1, 200)}",
+                f"{rng.randint(1, 9)}½",
+            )
         )
 
     def _email(self) -> str:
         rng = self.rng
         first, last = self.vocab.sample(rng), self.vocab.sample(rng)
-        user = rng.choice((f"{first}.{last}", f"{first[0]}{last}", f"{first}{rng.randint(1, 99)}",
-                           f"{first}_{last}"))
+        user = rng.choice(
+            (
+                f"{first}.{last}",
+                f"{first[0]}{last}",
+                f"{first}{rng.randint(1, 99)}",
+                f"{first}_{last}",
+            )
+        )
         return f"{user}@{rng.choice(DOMAINS)}".lower()
 
     def _phone(self) -> str:
         rng = self.rng
         digits = lambda n: "".join(rng.choices(string.digits, k=n))  # noqa: E731
-        return rng.choice((f"+44 {digits(2)} {digits(4)} {digits(4)}",
-                           f"({digits(3)}) {digits(3)}-{digits(4)}",
-                           f"0{digits(1)} {digits(2)} {digits(2)} {digits(2)} {digits(2)}",
-                           f"{digits(3)}-{digits(4)}", f"+1 {digits(3)} {digits(3)} {digits(4)}"))
+        return rng.choice(
+            (
+                f"+44 {digits(2)} {digits(4)} {digits(4)}",
+                f"({digits(3)}) {digits(3)}-{digits(4)}",
+                f"0{digits(1)} {digits(2)} {digits(2)} {digits(2)} {digits(2)}",
+                f"{digits(3)}-{digits(4)}",
+                f"+1 {digits(3)} {digits(3)} {digits(4)}",
+            )
+        )
 
 
 def _ordinal(n: int) -> str:

@@ -1,0 +1,48 @@
+"""The engine's public surface for the platform: load a recognizer once, recognize lines.
+
+    recognizer = load_recognizer()            # the committed model, ~0.2 s
+    results = recognize_lines(recognizer, [pil_image, "line.png", numpy_array])
+    results[0].text, results[0].confidence, results[0].words[0].alternatives
+
+Inputs are paths, PIL images or arrays (grayscale, RGB, RGBA, 16-bit); outputs are frozen
+dataclasses, never tensors. Errors are `ml.errors.MLError` subclasses with readable messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ml.ctc import Alternative, Word
+from ml.errors import CheckpointError, ImageError, MLError
+from ml.images import ImageInput
+from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Alternative",
+    "CheckpointError",
+    "ImageError",
+    "MLError",
+    "RecognizedLine",
+    "Recognizer",
+    "Word",
+    "load_recognizer",
+    "recognize_lines",
+]
+
+
+def load_recognizer(path: str | Path | None = None, *, batch_size: int = 16) -> Recognizer:
+    """Load a model file (default: the committed `ml/weights/crnn.pt`)."""
+    return Recognizer.load(path or DEFAULT_MODEL, batch_size=batch_size)
+
+
+def recognize_lines(
+    recognizer: Recognizer,
+    images: Sequence[ImageInput],
+    *,
+    beam_width: int = 1,
+    alternatives: int = 3,
+) -> list[RecognizedLine]:
+    """Recognize a batch of line images (a page is the batch of its lines), in input order."""
+    return recognizer.recognize(images, beam_width=beam_width, alternatives=alternatives)

@@ -1,0 +1,88 @@
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ml.errors import DataError
+from ml.groundtruth import (
+    GroundTruthLine,
+    cut_line,
+    read_alto,
+    read_ground_truth,
+    read_page_xml,
+)
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+@pytest.fixture
+def page_dir(tmp_path):
+    for name in ("alto.xml", "page.xml"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    return tmp_path
+
+
+def test_alto_lines_text_boxes_and_types(page_dir):
+    page = read_alto(page_dir / "alto.xml")
+    assert page.image == page_dir / "page.png"
+    assert (page.width, page.height) == (600, 300)
+    first, second = page.lines
+    assert first.text == "Buy milk & eggs"
+    assert first.bbox == (40, 50, 501, 101)
+    assert first.baseline == ((40, 90), (500, 90))
+    assert first.kind == "Handwritten"
+    assert first.block == "b1"
+    # Strings are joined with spaces, the hyphen sticks to its word, the box is HPOS/VPOS.
+    assert second.text == "Call Ann-"
+    assert second.bbox == (40, 150, 340, 200)
+    assert second.kind == "Typewritten"
+
+
+def test_page_xml_uses_the_line_text_equiv_with_the_lowest_index(page_dir):
+    page = read_page_xml(page_dir / "page.xml")
+    assert page.image == page_dir / "page.png"
+    first, second = page.lines
+    assert first.text == "Buy milk & eggs"
+    assert first.kind == "handwritten"
+    assert first.polygon[0] == (40, 50)
+    assert first.baseline == ((40, 90), (500, 90))
+    assert second.text == "Call Ann"
+    assert second.kind == ""
+    assert second.bbox == (40, 150, 341, 201)
+
+
+def test_read_ground_truth_detects_the_format(page_dir):
+    assert read_ground_truth(page_dir / "alto.xml").lines[0].id == "l1"
+    assert read_ground_truth(page_dir / "page.xml").lines[0].id == "tl1"
+
+
+def test_unknown_xml_is_refused(tmp_path):
+    path = tmp_path / "other.xml"
+    path.write_text("<html/>")
+    with pytest.raises(DataError, match="neither ALTO nor PAGE"):
+        read_ground_truth(path)
+
+
+def test_broken_xml_is_a_data_error(tmp_path):
+    path = tmp_path / "broken.xml"
+    path.write_text("<alto><Layout>")
+    with pytest.raises(DataError, match="Cannot read XML"):
+        read_ground_truth(path)
+
+
+def test_cut_line_pads_and_stays_inside_the_page(page_dir):
+    page_image = np.full((300, 600), 255, np.uint8)
+    page_image[60:95, 50:490] = 0
+    line = read_alto(page_dir / "alto.xml").lines[0]
+    crop = cut_line(page_image, line, padding=0.1)
+    assert crop.shape == (51 + 10, 461 + 10)
+    assert crop.min() == 0
+    edge = GroundTruthLine(id="edge", text="x", bbox=(590, 280, 640, 330))
+    assert cut_line(page_image, edge).shape[0] <= 300 - 275
+
+
+def test_cut_line_outside_the_image_is_refused():
+    line = GroundTruthLine(id="far", text="x", bbox=(900, 900, 950, 950))
+    with pytest.raises(DataError, match="outside the page"):
+        cut_line(np.zeros((300, 600), np.uint8), line)
