@@ -32,17 +32,22 @@ __all__ = [
 ]
 
 
-def load_recognizer(path: str | Path | None = None, *, batch_size: int = 16) -> Recognizer:
-    """Load a model file (default: the committed `ml/weights/crnn.pt`)."""
-    return Recognizer.load(path or DEFAULT_MODEL, batch_size=batch_size)
+def load_recognizer(
+    path: str | Path | None = None, *, use_lm: bool = True, batch_size: int = 16
+) -> Recognizer:
+    """Load a model file (default: the committed `ml/weights/crnn.pt`) and its LM."""
+    return Recognizer.load(path or DEFAULT_MODEL, use_lm=use_lm, batch_size=batch_size)
 
 
 def recognize_lines(
     recognizer: Recognizer,
     images: Sequence[ImageInput],
     *,
-    beam_width: int = 1,
+    beam_width: int | None = None,
     alternatives: int = 3,
 ) -> list[RecognizedLine]:
-    """Recognize a batch of line images (a page is the batch of its lines), in input order."""
+    """Recognize a batch of line images (a page is the batch of its lines), in input order.
+
+    beam_width None decodes with the recognizer's language model when it has one.
+    """
     return recognizer.recognize(images, beam_width=beam_width, alternatives=alternatives)

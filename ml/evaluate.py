@@ -30,7 +30,8 @@ from ml.recognizer import DEFAULT_MODEL, Recognizer
 class EvaluateConfig:
     manifest: Path
     model: Path = DEFAULT_MODEL
-    beam: int = 1
+    beam: int | None = None  # None: beam search with the model's LM if it has one, else greedy
+    lm: bool = True
     batch_size: int = 16
     threads: int = 2
     errors: int = 0  # print this many worst lines to stderr
@@ -42,7 +43,7 @@ def run(config: EvaluateConfig) -> dict:
     torch.set_num_threads(config.threads)
     entries = read_manifest(config.manifest)
     started = time.perf_counter()
-    recognizer = Recognizer.load(config.model, batch_size=config.batch_size)
+    recognizer = Recognizer.load(config.model, use_lm=config.lm, batch_size=config.batch_size)
     load_seconds = time.perf_counter() - started
     counter = ErrorCounter()
     worst = []
@@ -68,11 +69,18 @@ def run(config: EvaluateConfig) -> dict:
         "words": counter.words,
         "cer": round(counter.cer, 4),
         "wer": round(counter.wer, 4),
-        "beam": config.beam,
+        "decoding": describe_decoding(recognizer, config.beam),
         "seconds": round(seconds, 3),
         "lines_per_second": round(counter.lines / max(seconds, 1e-9), 2),
         "model_load_seconds": round(load_seconds, 3),
     }
+
+
+def describe_decoding(recognizer: Recognizer, beam: int | None) -> str:
+    width = beam if beam is not None else (8 if recognizer.lm else 1)
+    if width <= 1:
+        return "greedy"
+    return f"beam {width}" + (" + char LM" if recognizer.lm else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("manifest", type=Path, help="TSV of image_path<TAB>transcription")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    parser.add_argument(
+        "--beam",
+        type=int,
+        default=None,
+        help="beam width (1: greedy; default: 8 with the model's LM, else 1)",
+    )
+    parser.add_argument(
+        "--no-lm",
+        dest="lm",
+        action="store_false",
+        help="ignore the language model beside the model file",
+    )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--errors", type=int, default=0, help="show the N worst lines")

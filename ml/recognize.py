@@ -25,7 +25,8 @@ from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
 class RecognizeConfig:
     lines: tuple[Path, ...]
     model: Path = DEFAULT_MODEL
-    beam: int = 1
+    beam: int | None = None  # None: beam search with the model's LM if it has one, else greedy
+    lm: bool = True
     alternatives: int = 3
     threads: int = 2
 
@@ -52,7 +53,7 @@ def line_to_dict(image: Path, line: RecognizedLine) -> dict:
 
 def run(config: RecognizeConfig) -> list[RecognizedLine]:
     torch.set_num_threads(config.threads)
-    recognizer = Recognizer.load(config.model)
+    recognizer = Recognizer.load(config.model, use_lm=config.lm)
     return recognizer.recognize(
         list(config.lines), beam_width=config.beam, alternatives=config.alternatives
     )
@@ -72,7 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         help="images of single text lines",
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    parser.add_argument(
+        "--beam",
+        type=int,
+        default=None,
+        help="beam width (1: greedy; default: 8 with the model's LM, else 1)",
+    )
+    parser.add_argument(
+        "--no-lm",
+        dest="lm",
+        action="store_false",
+        help="ignore the language model beside the model file",
+    )
     parser.add_argument(
         "--alternatives", type=int, default=3, help="alternative readings per word in --json output"
     )
@@ -83,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         lines=tuple(args.lines),
         model=args.model,
         beam=args.beam,
+        lm=args.lm,
         alternatives=args.alternatives if args.json else 0,
         threads=args.threads,
     )

@@ -19,11 +19,14 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ml.charset import Charset
 from ml.checkpoint import load_model
-from ml.ctc import CharLM, Decoding, decode
+from ml.ctc import Decoding, decode
 from ml.images import ImageInput, batch_lines, prepare_line
+from ml.lm import BEAM_WIDTH, CharNgramLM
 from ml.model import CRNN
 
 DEFAULT_MODEL = Path(__file__).with_name("weights") / "crnn.pt"
+LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
+LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
 
 
 @dataclass(frozen=True)
@@ -76,43 +79,73 @@ def line_log_probs(
 
 
 class Recognizer:
-    """A model ready for inference."""
+    """A model ready for inference, with its language model if it has one.
+
+    With a language model, lines are decoded by beam search with it (slower, fewer errors);
+    without, greedily. `recognize(..., beam_width=1)` is always greedy.
+    """
 
     def __init__(
-        self, model: CRNN, charset: Charset, metadata: dict | None = None, *, batch_size: int = 16
+        self,
+        model: CRNN,
+        charset: Charset,
+        metadata: dict | None = None,
+        *,
+        lm: CharNgramLM | None = None,
+        batch_size: int = 16,
     ):
         self.model = fuse_for_inference(model)
         self.charset = charset
         self.metadata = metadata or {}
+        self.lm = lm
         self.batch_size = batch_size
-        self.lm: CharLM | None = None
-        self.lm_weight = 0.0
 
     @classmethod
-    def load(cls, path: str | Path | None = None, **kwargs) -> Recognizer:
-        model, charset, metadata = load_model(path or DEFAULT_MODEL)
-        return cls(model, charset, metadata, **kwargs)
+    def load(
+        cls,
+        path: str | Path | None = None,
+        *,
+        lm_path: str | Path | None = None,
+        use_lm: bool = True,
+        batch_size: int = 16,
+    ) -> Recognizer:
+        """Load a model file and, unless use_lm is False, the LM beside it (if any)."""
+        path = Path(path or DEFAULT_MODEL)
+        model, charset, metadata = load_model(path)
+        lm = None
+        if use_lm:
+            lm_path = Path(lm_path) if lm_path else path.with_name(LM_FILE_NAME)
+            if lm_path.exists():
+                lm = CharNgramLM.load(lm_path)
+        return cls(model, charset, metadata, lm=lm, batch_size=batch_size)
 
     @property
     def height(self) -> int:
         return self.model.config.height
 
     def recognize(
-        self, images: Sequence[ImageInput], *, beam_width: int = 1, alternatives: int = 0
+        self,
+        images: Sequence[ImageInput],
+        *,
+        beam_width: int | None = None,
+        alternatives: int = 0,
     ) -> list[RecognizedLine]:
-        """Text, confidences and (if alternatives > 1) alternative readings of each word."""
+        """Text, confidences and (if alternatives > 1) alternative readings of each word.
+
+        beam_width None: beam search with the LM if there is one, else greedy.
+        """
+        if beam_width is None:
+            beam_width = BEAM_WIDTH if self.lm else 1
+        options = {"beam_width": beam_width, "alternatives": alternatives}
+        if self.lm and beam_width > 1:
+            options |= {
+                "lm": self.lm,
+                "lm_weight": self.lm.weight,
+                "length_bonus": self.lm.length_bonus,
+            }
         lines = [prepare_line(image, self.height) for image in images]
         return [
-            _to_result(
-                decode(
-                    lp,
-                    self.charset,
-                    beam_width=beam_width,
-                    alternatives=alternatives,
-                    lm=self.lm,
-                    lm_weight=self.lm_weight,
-                )
-            )
+            _to_result(decode(lp, self.charset, **options))
             for lp in line_log_probs(self.model, lines, batch_size=self.batch_size)
         ]
 
