@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,8 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 from ml.manifest import read_manifest  # noqa: E402
 from ml.metrics import ErrorCounter  # noqa: E402
-from ml.recognizer import DEFAULT_MODEL, Recognizer  # noqa: E402
+from ml.recognizer import DEFAULT_MODEL, LM_FILE_NAME, Recognizer  # noqa: E402
 
+TABLE_HEADER = (
+    "| test set | lines | greedy CER / WER | beam 8 + LM CER / WER | Tesseract CER / WER "
+    "| greedy lines/s | LM lines/s | Tesseract lines/s | speed ratio greedy / LM |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
 TEST_SETS = {
     "synthetic, held-out fonts": "synth-test/manifest.tsv",
     "Stanford 1905 handwritten": "stanford-test-handwritten.tsv",
@@ -49,7 +53,7 @@ def score(hypotheses, entries) -> ErrorCounter:
     return counter
 
 
-def ours(recognizer: Recognizer, entries, beam: int) -> tuple[list[str], float]:
+def ours(recognizer: Recognizer, entries, beam: int | None) -> tuple[list[str], float]:
     times, texts = [], []
     for _ in range(REPEATS):
         start = time.perf_counter()
@@ -63,7 +67,7 @@ def tesseract(entries) -> tuple[list[str], float]:
     from tesserocr import PSM, PyTessBaseAPI
 
     times, texts = [], []
-    with PyTessBaseAPI(lang="eng", psm=PSM.SINGLE_LINE) as api:
+    with PyTessBaseAPI(path=_tessdata(), lang="eng", psm=PSM.SINGLE_LINE) as api:
         for _ in range(REPEATS):
             start = time.perf_counter()
             texts = []
@@ -73,6 +77,14 @@ def tesseract(entries) -> tuple[list[str], float]:
                     texts.append(api.GetUTF8Text().strip())
             times.append(time.perf_counter() - start)
     return texts, statistics.median(times)
+
+
+def _tessdata() -> str:
+    """Debian's tessdata folder (tesserocr's compiled-in default may point elsewhere)."""
+    found = sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"))
+    if not found:
+        raise SystemExit("Tesseract data not found: apt install tesseract-ocr tesseract-ocr-eng")
+    return str(found[-1]) + "/"
 
 
 def peak_memory_mb(model: Path, manifest: Path) -> float:
@@ -106,41 +118,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--data", type=Path, default=ROOT / ".cache" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "htr_lines.md")
-    parser.add_argument("--beam", type=int, default=1)
-    parser.add_argument("--no-tesseract", dest="tesseract", action="store_false")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     recognizer = Recognizer.load(args.model)
+    if recognizer.lm is None:
+        raise SystemExit(f"{args.model} has no language model beside it")
     rows, results = [], {}
     for name, relative in TEST_SETS.items():
         entries = read_manifest(args.data / relative)
-        texts, seconds = ours(recognizer, entries, args.beam)
-        mine = score(texts, entries)
-        result = {
-            "lines": len(entries),
-            "cer": mine.cer,
-            "wer": mine.wer,
-            "lines_per_second": len(entries) / seconds,
-        }
-        if args.tesseract:
-            t_texts, t_seconds = tesseract(entries)
-            theirs = score(t_texts, entries)
-            result |= {
-                "tesseract_cer": theirs.cer,
-                "tesseract_wer": theirs.wer,
-                "tesseract_lines_per_second": len(entries) / t_seconds,
+        greedy_texts, greedy_seconds = ours(recognizer, entries, beam=1)
+        lm_texts, lm_seconds = ours(recognizer, entries, beam=None)
+        tess_texts, tess_seconds = tesseract(entries)
+        result = {"lines": len(entries)}
+        for key, texts, seconds in (
+            ("greedy", greedy_texts, greedy_seconds),
+            ("lm", lm_texts, lm_seconds),
+            ("tesseract", tess_texts, tess_seconds),
+        ):
+            counter = score(texts, entries)
+            result[key] = {
+                "cer": counter.cer,
+                "wer": counter.wer,
+                "lines_per_second": len(entries) / seconds,
             }
         results[name] = result
         print(name, json.dumps(result), file=sys.stderr)
         rows.append(_row(name, result))
     memory = peak_memory_mb(args.model, args.data / TEST_SETS["French handwriting (htr-lines-fr)"])
-    size_mb = args.model.stat().st_size / 1e6
+    lm_file = args.model.with_name(LM_FILE_NAME)
+    size_mb = (args.model.stat().st_size + lm_file.stat().st_size) / 1e6
     load = load_seconds(args.model)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(_report(args, rows, recognizer, size_mb, load, memory))
-    (args.out.with_suffix(".json")).write_text(
+    args.out.with_suffix(".json").write_text(
         json.dumps(
-            {"results": results, "model_mb": size_mb, "load_seconds": load, "peak_rss_mb": memory},
+            {
+                "results": results,
+                "weights_mb": size_mb,
+                "load_seconds": load,
+                "peak_rss_mb": memory,
+            },
             indent=2,
         )
     )
@@ -149,42 +166,45 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _row(name: str, r: dict) -> str:
-    cells = [name, str(r["lines"]), f"{r['cer']:.1%}", f"{r['wer']:.1%}"]
-    if "tesseract_cer" in r:
-        cells += [f"{r['tesseract_cer']:.1%}", f"{r['tesseract_wer']:.1%}"]
-    cells.append(f"{r['lines_per_second']:.1f}")
-    if "tesseract_cer" in r:
-        ratio = r["lines_per_second"] / r["tesseract_lines_per_second"]
-        cells += [f"{r['tesseract_lines_per_second']:.1f}", f"{ratio:.2f}x"]
+    g, lm, t = r["greedy"], r["lm"], r["tesseract"]
+    cells = [
+        name,
+        str(r["lines"]),
+        f"{g['cer']:.1%} / {g['wer']:.1%}",
+        f"**{lm['cer']:.1%}** / {lm['wer']:.1%}",
+        f"{t['cer']:.1%} / {t['wer']:.1%}",
+        f"{g['lines_per_second']:.0f}",
+        f"{lm['lines_per_second']:.0f}",
+        f"{t['lines_per_second']:.0f}",
+        f"{g['lines_per_second'] / t['lines_per_second']:.1f}x / "
+        f"{lm['lines_per_second'] / t['lines_per_second']:.1f}x",
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
 def _report(args, rows, recognizer, size_mb, load, memory) -> str:
     meta = recognizer.metadata
-    header = (
-        "| test set | lines | CER | WER | Tesseract CER | Tesseract WER | lines/s | "
-        "Tesseract lines/s | speed ratio |\n|---|---|---|---|---|---|---|---|---|"
-    )
-    if not args.tesseract:
-        header = "| test set | lines | CER | WER | lines/s |\n|---|---|---|---|---|"
-    command = "python bench/htr_lines.py " + " ".join(sys.argv[1:])
+    model = args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model
+    command = ("python bench/htr_lines.py " + " ".join(sys.argv[1:])).strip()
     return f"""# Line recognition: our CRNN vs Tesseract 5
 
-Measured {date.today()} on {platform.machine()}, {_cpu()} (2 threads), Python
-{platform.python_version()}. Command: `{command.strip()}`
+Measured {date.today()} on {platform.machine()}, {_cpu()}, 2 threads, Python
+{platform.python_version()}, torch {meta.get("torch_version", "?")} (training) /
+{__import__("torch").__version__} (here). Command: `{command}`
 
-Model: `{args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model}`
-(trained {meta.get("created", "?")}, code {meta.get("code_version", "?")}), decoding:
-{"greedy" if args.beam <= 1 else f"beam {args.beam}"}. Tesseract: `tesserocr`, `eng`, `--psm 7`.
-CER/WER corpus-level, NFC, whitespace collapsed, case-sensitive. Speed: median of {REPEATS}
-passes over the whole set, image loading included; "speed ratio" = ours / Tesseract.
+Model `{model}` (created {meta.get("created", "?")}, code {meta.get("code_version", "?")}) with
+its character LM (weight {recognizer.lm.weight}, length bonus {recognizer.lm.length_bonus}).
+Tesseract 5 through `tesserocr`, `eng`, `--psm 7` (single line). All three read the same
+images. CER / WER: corpus-level, NFC, whitespace collapsed, case-sensitive. Speed: lines per
+second over the whole set, image loading included, median of {REPEATS} passes; ratios are
+ours / Tesseract, measured in the same run.
 
-{header}
+{TABLE_HEADER}
 {chr(10).join(rows)}
 
-- Model file: {size_mb:.1f} MB; load time (median of 5): {load * 1000:.0f} ms.
-- Peak resident memory of a process that loads the model and reads the French test set:
-  {memory:.0f} MB.
+- Weights (model + LM): {size_mb:.1f} MB; model + LM load time (median of 5): {load * 1000:.0f} ms.
+- Peak resident memory of a process that loads both and reads the French test set with the
+  LM: {memory:.0f} MB.
 """
 
 

@@ -7,9 +7,12 @@ A training checkpoint adds optimizer, scheduler and RNG states, so `--resume` co
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +50,28 @@ def code_version() -> str:
 
 
 def save_model(
-    path: str | Path, model: CRNN, charset: Charset, metadata: dict[str, Any], **training_state: Any
+    path: str | Path,
+    model: CRNN,
+    charset: Charset,
+    metadata: dict[str, Any],
+    *,
+    half: bool = False,
+    **training_state: Any,
 ) -> None:
-    """Write a model file (or, with training_state, a resumable checkpoint) atomically."""
+    """Write a model file (or, with training_state, a resumable checkpoint) atomically.
+
+    half=True stores float weights as float16 (half the size; loading restores float32).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format_version": FORMAT_VERSION,
         "model_config": model.config.to_dict(),
         "charset": charset.alphabet,
-        "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "model_state": {
+            k: v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu()
+            for k, v in model.state_dict().items()
+        },
         "metadata": {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "torch_version": str(torch.__version__),
@@ -98,9 +113,33 @@ def load_model(path: str | Path) -> tuple[CRNN, Charset, dict[str, Any]]:
         config = ModelConfig.from_dict(payload["model_config"])
         charset = Charset(payload["charset"])
         model = CRNN(config)
-        model.load_state_dict(payload["model_state"])
+        state = {k: v.float() if v.is_floating_point() else v
+                 for k, v in payload["model_state"].items()}
+        model.load_state_dict(state)
     except (TypeError, ValueError, KeyError, RuntimeError) as err:
         raise CheckpointError(f"{path} does not match the model code: {err}") from err
     if config.num_classes != len(charset):
         raise CheckpointError(f"{path}: {config.num_classes} outputs for {len(charset)} classes")
     return model.eval(), charset, payload["metadata"]
+
+
+def export(source: Path, destination: Path) -> None:
+    """Copy a model or training checkpoint as a lean float16 model file (for committing)."""
+    model, charset, metadata = load_model(source)
+    save_model(destination, model, charset, metadata | {"exported_from": str(source)}, half=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ml.checkpoint",
+        description="Export a model file as float16 weights without training state.")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("destination", type=Path)
+    args = parser.parse_args(argv)
+    export(args.source, args.destination)
+    print(json.dumps(load_model(args.destination)[2], indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

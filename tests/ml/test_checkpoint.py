@@ -49,3 +49,19 @@ def test_charset_that_does_not_match_the_head_is_refused(tmp_path):
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match="outputs for 4 classes"):
         load_model(path)
+
+
+def test_export_halves_the_file_and_keeps_the_outputs(tmp_path):
+    from ml.checkpoint import export
+
+    model = CRNN(TINY_MODEL).eval()
+    save_model(tmp_path / "full.pt", model, DEFAULT_CHARSET, {"note": "x"})
+    export(tmp_path / "full.pt", tmp_path / "lean.pt")
+    lean, _, metadata = load_model(tmp_path / "lean.pt")
+    assert metadata["note"] == "x" and metadata["exported_from"].endswith("full.pt")
+    assert (tmp_path / "lean.pt").stat().st_size < 0.6 * (tmp_path / "full.pt").stat().st_size
+    images = torch.rand(1, 1, TINY_MODEL.height, 64)
+    with torch.no_grad():
+        expected, _ = model(images, torch.tensor([64]))
+        actual, _ = lean(images, torch.tensor([64]))
+    assert torch.allclose(expected, actual, atol=1e-2)
