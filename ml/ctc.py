@@ -19,9 +19,9 @@ from ml.charset import BLANK, Charset
 
 NEG_INF = -math.inf
 # Characters whose frame probability is below this are never considered by the beam search:
-# they cannot win, and skipping them keeps the search cheap (measured on fr-val with the LM:
-# 1e-3 instead of 1e-4 left CER unchanged and made decoding 2.4x faster).
-PRUNE_LOG_PROB = math.log(1e-3)
+# they almost never win, and skipping them keeps the search cheap. Measured on fr-val with the
+# LM: 1e-3 instead of 1e-4, same CER, 2.4x faster; 1e-2, CER +0.1 point, another 2.3x faster.
+PRUNE_LOG_PROB = math.log(1e-2)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,6 @@ class CharNgramLM:
         self.weight = weight  # LM log-probability weight in beam search
         self.length_bonus = length_bonus  # score added per character, against short readings
         self._totals = {ctx: sum(nxt.values()) for ctx, nxt in counts.items()}
-        self._cache: dict[tuple[str, str], float] = {}
 
     @classmethod
     def train(
@@ -82,11 +81,9 @@ class CharNgramLM:
         return BOS * (self.order - 1)
 
     def log_prob(self, context: str, char: str) -> float:
-        key = (context, char)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = math.log(self._prob(context, char))
-        return cached
+        # Not memoized: the beam search's prefix trie already asks once per prefix, and a
+        # cache of (context, char) grew by ~1,300 entries per line in a long-lived worker.
+        return math.log(self._prob(context, char))
 
     def _prob(self, context: str, char: str) -> float:
         prob = 1.0 / len(self.alphabet)

@@ -26,7 +26,9 @@ from ml.model import CRNN
 
 DEFAULT_MODEL = Path(__file__).with_name("weights") / "crnn.pt"
 LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
+CHUNK_LINES = 256
 LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
+CHUNK_LINES = 256
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,18 @@ class Recognizer:
                 "lm_weight": self.lm.weight,
                 "length_bonus": self.lm.length_bonus,
             }
-        lines = [prepare_line(image, self.height) for image in images]
-        return [
-            _to_result(decode(lp, self.charset, **options))
-            for lp in line_log_probs(self.model, lines, batch_size=self.batch_size)
-        ]
+        results = []
+        # In chunks: memory stays bounded however many lines come in, and each chunk is still
+        # large enough to sort into batches of similar widths.
+        for start in range(0, len(images), CHUNK_LINES):
+            lines = [
+                prepare_line(image, self.height) for image in images[start : start + CHUNK_LINES]
+            ]
+            results += [
+                _to_result(decode(lp, self.charset, **options))
+                for lp in line_log_probs(self.model, lines, batch_size=self.batch_size)
+            ]
+        return results
 
 
 def _to_result(decoding: Decoding) -> RecognizedLine:
