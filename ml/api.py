@@ -16,6 +16,7 @@ from pathlib import Path
 from ml.ctc import Alternative, Word
 from ml.errors import CheckpointError, ImageError, MLError
 from ml.images import ImageInput
+from ml.page.pipeline import PageLine, PageResult, SegmentedPage, read_page, segment_page
 from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
 
 __all__ = [
@@ -24,11 +25,16 @@ __all__ = [
     "CheckpointError",
     "ImageError",
     "MLError",
+    "PageLine",
+    "PageResult",
     "RecognizedLine",
     "Recognizer",
+    "SegmentedPage",
     "Word",
     "load_recognizer",
     "recognize_lines",
+    "recognize_page",
+    "segment_page",
 ]
 
 
@@ -51,3 +57,14 @@ def recognize_lines(
     beam_width None decodes with the recognizer's language model when it has one.
     """
     return recognizer.recognize(images, beam_width=beam_width, alternatives=alternatives)
+
+
+def recognize_page(
+    recognizer: Recognizer,
+    image: ImageInput,
+    *,
+    beam_width: int | None = None,
+    alternatives: int = 3,
+) -> PageResult:
+    """Find, order and read the lines of a page photo or scan; polygons are in its pixels."""
+    return read_page(recognizer, image, beam_width=beam_width, alternatives=alternatives)

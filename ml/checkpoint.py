@@ -113,8 +113,9 @@ def load_model(path: str | Path) -> tuple[CRNN, Charset, dict[str, Any]]:
         config = ModelConfig.from_dict(payload["model_config"])
         charset = Charset(payload["charset"])
         model = CRNN(config)
-        state = {k: v.float() if v.is_floating_point() else v
-                 for k, v in payload["model_state"].items()}
+        state = {
+            k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()
+        }
         model.load_state_dict(state)
     except (TypeError, ValueError, KeyError, RuntimeError) as err:
         raise CheckpointError(f"{path} does not match the model code: {err}") from err
@@ -132,7 +133,8 @@ def export(source: Path, destination: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ml.checkpoint",
-        description="Export a model file as float16 weights without training state.")
+        description="Export a model file as float16 weights without training state.",
+    )
     parser.add_argument("source", type=Path)
     parser.add_argument("destination", type=Path)
     args = parser.parse_args(argv)

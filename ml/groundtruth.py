@@ -209,3 +209,57 @@ def cut_line(page: np.ndarray, line: GroundTruthLine, padding: float = 0.08) -> 
     if x1 - x0 < 2 or y1 - y0 < 2:
         raise DataError(f"Line {line.id} lies outside the page image")
     return page[y0:y1, x0:x1]
+
+
+PAGE_NAMESPACE = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+
+
+def write_page_xml(page: GroundTruthPage, path: str | Path) -> None:
+    """Write a page as PAGE XML 2019 (one TextRegion per block, lines in reading order)."""
+    ET.register_namespace("", PAGE_NAMESPACE)
+    ns = f"{{{PAGE_NAMESPACE}}}"
+    root = ET.Element(f"{ns}PcGts")
+    metadata = ET.SubElement(root, f"{ns}Metadata")
+    ET.SubElement(metadata, f"{ns}Creator").text = "notes-digitizer"
+    for tag in ("Created", "LastChange"):
+        ET.SubElement(metadata, f"{ns}{tag}").text = "1970-01-01T00:00:00"
+    page_el = ET.SubElement(
+        root,
+        f"{ns}Page",
+        imageFilename=page.image.name,
+        imageWidth=str(page.width),
+        imageHeight=str(page.height),
+    )
+    regions: dict[str, ET.Element] = {}
+    for index, line in enumerate(page.lines):
+        block = line.block or "r0"
+        region = regions.get(block)
+        if region is None:
+            region = regions[block] = ET.SubElement(page_el, f"{ns}TextRegion", id=block)
+            ET.SubElement(region, f"{ns}Coords", points="0,0")
+        line_el = ET.SubElement(region, f"{ns}TextLine", id=line.id or f"l{index}")
+        polygon = line.polygon or _box_polygon(line.bbox)
+        ET.SubElement(line_el, f"{ns}Coords", points=_format_points(polygon))
+        if line.baseline:
+            ET.SubElement(line_el, f"{ns}Baseline", points=_format_points(line.baseline))
+        equiv = ET.SubElement(line_el, f"{ns}TextEquiv")
+        ET.SubElement(equiv, f"{ns}Unicode").text = line.text
+    for block, region in regions.items():
+        boxes = [
+            _bbox(ln.polygon or _box_polygon(ln.bbox))
+            for ln in page.lines
+            if (ln.block or "r0") == block
+        ]
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        region.find(f"{ns}Coords").set("points", _format_points(_box_polygon((x0, y0, x1, y1))))
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _box_polygon(box: tuple[int, int, int, int]) -> tuple[Point, ...]:
+    x0, y0, x1, y1 = box
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def _format_points(points) -> str:
+    return " ".join(f"{round(x)},{round(y)}" for x, y in points)

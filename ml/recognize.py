@@ -1,10 +1,12 @@
-"""Read line images and print their text.
+"""Read pages or single lines and print their text.
 
-    python -m ml.recognize --line IMAGE... [--model PATH] [--beam 8] [--json]
+    python -m ml.recognize PAGE_IMAGE... [--model PATH] [--json]
+    python -m ml.recognize --line IMAGE... [--model PATH] [--json]
 
-One output line per input image. With --json, one JSON object per image instead: the text, the
-line confidence, a confidence per character, and each word with its confidence and its top
-alternative readings.
+Pages: each page's text in reading order, one text line per output line, pages separated by a
+form feed. Lines (--line): one output line per image. With --json, one JSON object per page (its
+lines with polygon, baseline, block, text, confidence and word alternatives, plus the seconds
+spent in each stage) or per line image.
 """
 
 from __future__ import annotations
@@ -18,17 +20,33 @@ from pathlib import Path
 import torch
 
 from ml.errors import MLError
+from ml.page.pipeline import PageResult, read_page
 from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
 
 
 @dataclass(frozen=True)
 class RecognizeConfig:
-    lines: tuple[Path, ...]
+    images: tuple[Path, ...]
+    lines: bool = False  # the images are single text lines, not pages
     model: Path = DEFAULT_MODEL
     beam: int | None = None  # None: beam search with the model's LM if it has one, else greedy
     lm: bool = True
     alternatives: int = 3
     threads: int = 2
+
+
+def words_to_list(words) -> list[dict]:
+    return [
+        {
+            "text": word.text,
+            "confidence": round(word.confidence, 4),
+            "alternatives": [
+                {"text": alt.text, "probability": round(alt.probability, 4)}
+                for alt in word.alternatives
+            ],
+        }
+        for word in words
+    ]
 
 
 def line_to_dict(image: Path, line: RecognizedLine) -> dict:
@@ -37,26 +55,43 @@ def line_to_dict(image: Path, line: RecognizedLine) -> dict:
         "text": line.text,
         "confidence": round(line.confidence, 4),
         "char_confidences": [round(c, 4) for c in line.char_confidences],
-        "words": [
+        "words": words_to_list(line.words),
+    }
+
+
+def page_to_dict(image: Path, page: PageResult) -> dict:
+    return {
+        "image": str(image),
+        "width": page.width,
+        "height": page.height,
+        "skew_degrees": page.skew,
+        "timings": {stage: round(seconds, 4) for stage, seconds in page.timings.items()},
+        "lines": [
             {
-                "text": word.text,
-                "confidence": round(word.confidence, 4),
-                "alternatives": [
-                    {"text": alt.text, "probability": round(alt.probability, 4)}
-                    for alt in word.alternatives
-                ],
+                "polygon": [list(point) for point in line.polygon],
+                "baseline": [list(point) for point in line.baseline],
+                "block": line.block,
+                "text": line.text,
+                "confidence": round(line.confidence, 4),
+                "words": words_to_list(line.words),
             }
-            for word in line.words
+            for line in page.lines
         ],
     }
 
 
-def run(config: RecognizeConfig) -> list[RecognizedLine]:
+def run(config: RecognizeConfig) -> list[RecognizedLine] | list[PageResult]:
+    """Recognize every image; lines or pages depending on `config.lines`."""
     torch.set_num_threads(config.threads)
     recognizer = Recognizer.load(config.model, use_lm=config.lm)
-    return recognizer.recognize(
-        list(config.lines), beam_width=config.beam, alternatives=config.alternatives
-    )
+    if config.lines:
+        return recognizer.recognize(
+            list(config.images), beam_width=config.beam, alternatives=config.alternatives
+        )
+    return [
+        read_page(recognizer, image, beam_width=config.beam, alternatives=config.alternatives)
+        for image in config.images
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,13 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m ml.recognize", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
+        "images", type=Path, nargs="*", metavar="PAGE_IMAGE", help="photos or scans of pages"
+    )
+    parser.add_argument(
         "--line",
-        dest="lines",
+        dest="line_images",
         type=Path,
         nargs="+",
-        required=True,
         metavar="IMAGE",
-        help="images of single text lines",
+        help="images of single text lines (instead of pages)",
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument(
@@ -89,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         "--alternatives", type=int, default=3, help="alternative readings per word in --json output"
     )
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--json", action="store_true", help="one JSON object per image")
     args = parser.parse_args(argv)
+    if bool(args.images) == bool(args.line_images):
+        parser.error("give page images, or line images after --line (not both)")
     config = RecognizeConfig(
-        lines=tuple(args.lines),
+        images=tuple(args.line_images or args.images),
+        lines=bool(args.line_images),
         model=args.model,
         beam=args.beam,
         lm=args.lm,
@@ -104,8 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     except MLError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for image, line in zip(config.lines, results, strict=True):
-        print(json.dumps(line_to_dict(image, line), ensure_ascii=False) if args.json else line.text)
+    if config.lines:
+        for image, line in zip(config.images, results, strict=True):
+            print(
+                json.dumps(line_to_dict(image, line), ensure_ascii=False)
+                if args.json
+                else line.text
+            )
+    elif args.json:
+        for image, page in zip(config.images, results, strict=True):
+            print(json.dumps(page_to_dict(image, page), ensure_ascii=False))
+    else:
+        print("\f".join(page.text + "\n" for page in results), end="")
     return 0
 
 

@@ -27,8 +27,10 @@ from ml.model import CRNN
 DEFAULT_MODEL = Path(__file__).with_name("weights") / "crnn.pt"
 LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
 CHUNK_LINES = 256
+BATCH_PIXEL_COLUMNS = 16 * 640  # padded columns per batch: 16 lines of 16x their height
 LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
 CHUNK_LINES = 256
+BATCH_PIXEL_COLUMNS = 16 * 640  # padded columns per batch: 16 lines of 16x their height
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,9 @@ def line_log_probs(
     device: str | torch.device = "cpu",
 ) -> list[np.ndarray]:
     """Per-frame log-probabilities (T_i, classes) of each prepared line, in input order."""
-    order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
     results: list[np.ndarray | None] = [None] * len(lines)
     channels_last = next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    for chunk in _batches(lines, batch_size):
         images, widths = batch_lines([lines[i] for i in chunk])
         images = images.to(device)
         if channels_last:
@@ -78,6 +78,25 @@ def line_log_probs(
         for j, i in enumerate(chunk):
             results[i] = log_probs[: int(lengths[j]), j]
     return results
+
+
+def _batches(lines: Sequence[np.ndarray], batch_size: int) -> list[list[int]]:
+    """Indices of lines grouped by similar width, each batch within a pixel budget.
+
+    The budget keeps the convolutions' memory flat: 16 lines of ordinary width, fewer of the
+    very wide ones (a batch of 16 lines of 2,400 px took ~300 MB more at its peak).
+    """
+    order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            batch = batches[-1]
+            widest = lines[i].shape[1]  # sorted: the newcomer is the widest
+            if len(batch) < batch_size and widest * (len(batch) + 1) <= BATCH_PIXEL_COLUMNS:
+                batch.append(i)
+                continue
+        batches.append([i])
+    return batches
 
 
 class Recognizer:

@@ -53,6 +53,41 @@ def render(config: RenderConfig) -> Path:
     return manifest
 
 
+def render_pages(
+    out: Path, split: str, count: int, seed: int, font_dir: Path, vocabulary: Path | None
+) -> Path:
+    """Write `count` synthetic page photos with PAGE XML ground truth; returns the folder."""
+    from ml.groundtruth import GroundTruthLine, GroundTruthPage, write_page_xml
+    from ml.synth.page import sample_pages
+
+    fonts = [f for f in load_fonts(font_dir, split=split) if f.style == "handwriting"]
+    vocab = Vocabulary.load(vocabulary) if vocabulary else Vocabulary.from_wordfreq()
+    out.mkdir(parents=True, exist_ok=True)
+    for i, page in enumerate(sample_pages(fonts, vocab, count, seed)):
+        image_path = out / f"page{i:03d}.jpg"
+        cv2.imwrite(
+            str(image_path),
+            cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR),
+            [cv2.IMWRITE_JPEG_QUALITY, 92],
+        )
+        lines = tuple(
+            GroundTruthLine(
+                id=f"l{j}",
+                text=line.text,
+                bbox=line.bbox,
+                polygon=tuple((round(x), round(y)) for x, y in line.polygon),
+                block=f"r{line.block}",
+            )
+            for j, line in enumerate(page.lines)
+        )
+        height, width = page.image.shape[:2]
+        write_page_xml(
+            GroundTruthPage(out / f"page{i:03d}.xml", image_path, width, height, lines),
+            out / f"page{i:03d}.xml",
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ml.synth", description=__doc__.split("\n\n")[0]
@@ -68,8 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     rendering.add_argument("--fonts", type=Path, default=DEFAULT_FONT_DIR)
     rendering.add_argument("--vocabulary", type=Path, default=None)
     rendering.add_argument("--max-words", type=int, default=10)
+    pages = commands.add_parser("pages", help="render photographed note pages")
+    pages.add_argument("--out", type=Path, required=True)
+    pages.add_argument("--split", choices=("train", "test"), default="test")
+    pages.add_argument("--count", type=int, default=40)
+    pages.add_argument("--seed", type=int, default=7)
+    pages.add_argument("--fonts", type=Path, default=DEFAULT_FONT_DIR)
+    pages.add_argument("--vocabulary", type=Path, default=None)
     args = parser.parse_args(argv)
-    if args.command == "fonts":
+    if args.command == "pages":
+        print(
+            render_pages(args.out, args.split, args.count, args.seed, args.fonts, args.vocabulary)
+        )
+    elif args.command == "fonts":
         fetched = fetch_fonts(args.dest)
         print(f"{fetched} fonts fetched into {args.dest}", file=sys.stderr)
     else:

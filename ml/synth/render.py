@@ -30,8 +30,8 @@ class RenderedLine:
 
 
 @lru_cache(maxsize=512)
-def _truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
-    # BASIC layout renders the same with or without libraqm, on every machine.
+def truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """A cached font face; BASIC layout renders the same with or without libraqm."""
     return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
 
 
@@ -55,8 +55,8 @@ def render_line(text: str, font: Font, rng: np.random.Generator) -> RenderedLine
     if not text:
         return None
     size = int(rng.integers(12, 21)) * 4  # 48..80 px, in steps so the font cache stays small
-    face = _truetype(str(font.path), size)
-    mask = _draw_ink(text, face, size, rng)
+    face = truetype(str(font.path), size)
+    mask = draw_ink(text, face, size, rng)
     if mask is None:
         return None
     mask = _distort(mask, rng, size)
@@ -65,9 +65,14 @@ def render_line(text: str, font: Font, rng: np.random.Generator) -> RenderedLine
     return RenderedLine(image=image, text=text, font=font.name)
 
 
-def _draw_ink(
+def draw_ink(
     text: str, face: ImageFont.FreeTypeFont, size: int, rng: np.random.Generator
 ) -> np.ndarray | None:
+    """The ink of a line as a uint8 mask (255 = ink) cropped to the ink; None if blank.
+
+    Words are drawn one by one with irregular gaps and a wandering baseline, sometimes with
+    extra letter spacing or a bolder stroke.
+    """
     words = text.split(" ")
     space = face.getlength(" ") or size * 0.3
     tracking = size * rng.uniform(-0.04, 0.12) if rng.random() < 0.25 else 0.0

@@ -1,0 +1,1 @@
+"""Whole pages: preprocessing, line segmentation, reading order, recognition."""
