@@ -26,6 +26,7 @@ fonts: setup
 data: setup fonts
 	$(BIN)/python -m ml.prepare --data ../shared/data --out .cache/data
 	$(BIN)/python -m ml.synth render --split test --count 1000 --seed 2026 --out .cache/data/synth-test
+	$(BIN)/python -m ml.synth pages --split test --count 30 --seed 7 --out .cache/data/synth-pages
 
 lint: setup
 	$(BIN)/ruff check ml tests bench

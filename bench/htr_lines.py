@@ -90,11 +90,12 @@ def _tessdata() -> str:
 def peak_memory_mb(model: Path, manifest: Path) -> float:
     """Peak RSS of a fresh process that loads the model and reads one set."""
     code = (
-        "import resource, sys, torch; torch.set_num_threads(2);"
+        "import torch; torch.set_num_threads(2);"
         "from ml.recognizer import Recognizer; from ml.manifest import read_manifest;"
         f"r = Recognizer.load({str(model)!r});"
         f"r.recognize([e.image for e in read_manifest({str(manifest)!r})]);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

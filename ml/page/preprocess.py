@@ -1,6 +1,6 @@
 """Page preprocessing: from a photo or scan to a flat, upright, binarized working image.
 
-Steps (each measured in `bench/results/page_pipeline.md`): EXIF orientation and grayscale
+Steps (stage timings in `bench/results/page_pipeline.md`): EXIF orientation and grayscale
 (ml.images); downscale to a working size; find the sheet of paper on a table and undo the
 perspective; flatten the lighting by dividing by a blurred background (removes shadows and lamp
 gradients, whatever the ink colour); binarize with a local threshold; remove ruled and squared
