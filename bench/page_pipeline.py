@@ -183,7 +183,8 @@ peak resident memory of a fresh process reading it: {photo["peak_rss_mb"]:.0f} M
 Note on the Stanford F1: eScriptorium's line polygons in this data reach well above and below
 the ink (typewritten lines: about 1.3x the ink height), while ours are the ink's box, so many
 correct detections fall under IoU 0.5; merged lines in tall cursive and the letterheads and
-annotations account for the rest.
+annotations account for the rest. The "all" row includes the letters whose lines trained the
+recognizer (its GT-box CER is optimistic); the held-out row is the honest one.
 """)
     print(args.out)
     return 0
