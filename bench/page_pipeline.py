@@ -31,7 +31,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ml.evaluate_pages import EvaluatePagesConfig, _reference, find_pages, run  # noqa: E402
+from ml.evaluate_pages import EvaluatePagesConfig, find_pages, reference_text, run  # noqa: E402
 from ml.groundtruth import read_ground_truth  # noqa: E402
 from ml.metrics import ErrorCounter  # noqa: E402
 from ml.prepare import STANFORD_TEST  # noqa: E402
@@ -65,7 +65,7 @@ def tesseract_pages(source: Path) -> dict:
         seconds.append(time.perf_counter() - start)
         errors.add(
             " ".join(text.split()),
-            " ".join(_reference(line) for line in page.lines if _reference(line).strip()),
+            " ".join(reference_text(line) for line in page.lines if reference_text(line).strip()),
         )
     return {"cer": errors.cer, "wer": errors.wer, "seconds": statistics.median(seconds)}
 

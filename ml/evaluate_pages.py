@@ -92,7 +92,7 @@ def _truth_polygon(line):
     return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
 
 
-def _reference(line) -> str:
+def reference_text(line) -> str:
     return line.text.translate(CONVENTION_MARKS)
 
 
@@ -100,19 +100,20 @@ def evaluate_page(recognizer: Recognizer, page: GroundTruthPage) -> dict:
     start = time.perf_counter()
     result = read_page(recognizer, page.image, alternatives=0)
     seconds = time.perf_counter() - start
-    truth = [line for line in page.lines if _reference(line).strip()]
+    truth = [line for line in page.lines if reference_text(line).strip()]
     matched = match_lines(
         [line.polygon for line in result.lines], [_truth_polygon(line) for line in truth]
     )
     page_errors = ErrorCounter()
     page_errors.add(
-        " ".join(line.text for line in result.lines), " ".join(_reference(line) for line in truth)
+        " ".join(line.text for line in result.lines),
+        " ".join(reference_text(line) for line in truth),
     )
     gray = to_grayscale(page.image)
     crops = [cut_line(gray, line) for line in truth]
     line_errors = ErrorCounter()
     for reading, line in zip(recognizer.recognize(crops), truth, strict=True):
-        line_errors.add(reading.text, _reference(line))
+        line_errors.add(reading.text, reference_text(line))
     return {
         "page": str(page.xml),
         "predicted_lines": len(result.lines),
