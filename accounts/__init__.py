@@ -1,0 +1,1 @@
+"""User accounts: sign-up, log-in with throttling, password management, API tokens."""

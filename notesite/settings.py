@@ -1,0 +1,207 @@
+"""Settings of the notes platform: one module, every varying value from a NOTES_* variable.
+
+Defaults run the embedded set-up on one machine: SQLite, django-q2's ORM broker, local media
+under NOTES_DATA_DIR and the committed model. Production sets DATABASE_URL (PostgreSQL),
+NOTES_SECRET_KEY, NOTES_ALLOWED_HOSTS, NOTES_HTTPS=1 and, optionally, NOTES_REDIS_URL (cache)
+and NOTES_S3_BUCKET (media); see .env.example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from notesite.env import env_bool, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = env_path("NOTES_DATA_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("NOTES_DEBUG", False)
+SECRET_KEY = env_str("NOTES_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "NOTES_SECRET_KEY is required when NOTES_DEBUG is off (make run creates one)."
+        )
+    SECRET_KEY = "insecure-development-key"  # DEBUG only, never served to the world
+ALLOWED_HOSTS = env_list("NOTES_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("NOTES_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_q",
+    "accounts",
+    "recognition",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "notesite.urls"
+WSGI_APPLICATION = "notesite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite by default, anything dj-database-url reads from DATABASE_URL otherwise.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The web process and the workers write concurrently: WAL lets readers through, IMMEDIATE
+    # transactions and a long timeout turn "database is locked" into a short wait.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory: the end-to-end test's qcluster process must see the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("NOTES_REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+              "LOCATION": "notes_cache"}
+    )
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "recognition:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Failed logins allowed per username and per client address within the window.
+LOGIN_ATTEMPTS = env_int("NOTES_LOGIN_ATTEMPTS", 5)
+LOGIN_ATTEMPTS_WINDOW = env_int("NOTES_LOGIN_ATTEMPTS_WINDOW", 15 * 60)
+
+EMAIL_BACKEND = env_str("NOTES_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("NOTES_FROM_EMAIL", "notes@localhost")
+EMAIL_HOST = env_str("NOTES_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("NOTES_EMAIL_PORT", 25)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("NOTES_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env_path("NOTES_MEDIA_ROOT", DATA_DIR / "media")
+S3_BUCKET = env_str("NOTES_S3_BUCKET")
+STORAGES = {
+    "default": (
+        {"BACKEND": "storages.backends.s3.S3Storage",
+         "OPTIONS": {"bucket_name": S3_BUCKET, "default_acl": "private",
+                     "querystring_auth": True, "file_overwrite": False}}
+        if S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Uploads above this stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("NOTES_MAX_FILES_PER_UPLOAD", 20)
+
+# What an upload may be (checked on the bytes, not the name).
+NOTES_MAX_UPLOAD_BYTES = env_int("NOTES_MAX_UPLOAD_MB", 25) * 1024 * 1024
+NOTES_MAX_PDF_PAGES = env_int("NOTES_MAX_PDF_PAGES", 50)
+NOTES_MAX_IMAGE_PIXELS = env_int("NOTES_MAX_IMAGE_PIXELS", 80_000_000)
+NOTES_MAX_FILES_PER_UPLOAD = DATA_UPLOAD_MAX_NUMBER_FILES
+NOTES_PDF_DPI = env_int("NOTES_PDF_DPI", 200)
+# The recognizer: a model file from `ml` (its language model beside it is used too).
+NOTES_MODEL_PATH = env_path("NOTES_MODEL_PATH", BASE_DIR / "ml" / "weights" / "crnn.pt")
+NOTES_MODEL_THREADS = env_int("NOTES_MODEL_THREADS", 1)
+
+# Background recognition (django-q2). The ORM broker re-delivers a task whose worker died
+# after `retry` seconds, so retry must exceed the timeout.
+TASK_TIMEOUT = env_int("NOTES_TASK_TIMEOUT", 900)
+Q_CLUSTER = {
+    "name": "notes",
+    "workers": env_int("NOTES_WORKERS", 2),
+    "timeout": TASK_TIMEOUT,
+    "retry": TASK_TIMEOUT + 60,
+    "max_attempts": 3,
+    "catch_up": False,
+    "recycle": env_int("NOTES_WORKER_RECYCLE", 200),
+    "save_limit": 500,
+    "queue_limit": 50,
+    "label": "Background tasks",
+    "sync": env_bool("NOTES_Q_SYNC", False),
+}
+if env_str("NOTES_BROKER", "orm") == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("NOTES_BROKER=redis needs NOTES_REDIS_URL")
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# Behind HTTPS in production: NOTES_HTTPS=1 makes `manage.py check --deploy` clean.
+if env_bool("NOTES_HTTPS", False):
+    SECURE_SSL_REDIRECT = env_bool("NOTES_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("NOTES_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("NOTES_LOG_LEVEL", "INFO")},
+}

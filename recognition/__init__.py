@@ -1,0 +1,1 @@
+"""Notes: collections, uploads, background recognition, pages and lines."""

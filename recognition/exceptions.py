@@ -1,0 +1,27 @@
+"""Errors of the recognition app; their messages are shown to users as they are."""
+
+from __future__ import annotations
+
+
+class RecognitionAppError(Exception):
+    """Base class: a problem the user should read about."""
+
+
+class UploadError(RecognitionAppError):
+    """An uploaded file is not acceptable. `problems` lists one message per bad file."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class NoteBusyError(RecognitionAppError):
+    """The note is already queued for or undergoing recognition."""
+
+
+class RecognitionError(RecognitionAppError):
+    """Recognition of a page failed in a way the user can understand."""
+
+
+class RecognitionInterrupted(RecognitionAppError):
+    """A run that no worker will finish (the worker died and the broker gave up)."""

@@ -1,0 +1,160 @@
+"""Collections of notes, their pages and recognized lines, and the recognition jobs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Collection(models.Model):
+    """A notebook: a named group of a user's notes."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="collections")
+    name = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_collection_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="tags")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_tag_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Note(models.Model):
+    """One upload (a photo or a PDF) and the text recognized in it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSING = "processing"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Kind(models.TextChoices):
+        IMAGE = "image"
+        PDF = "pdf"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="notes")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="notes")
+    title = models.CharField(max_length=200)
+    note_date = models.DateField(null=True, blank=True, help_text="When the note was written.")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="notes")
+    # Where files go: notes/<storage_key>/..., a random key, never the user's file name.
+    storage_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    original = models.FileField(max_length=300)
+    original_name = models.CharField(max_length=200, help_text="Sanitized name as uploaded.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    thumbnail = models.ImageField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    pages_done = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    text = models.TextField(blank=True, help_text="The whole document text, page by page.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["owner", "-created"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.pages_total:
+            return 0
+        return round(100 * self.pages_done / self.pages_total)
+
+
+class Page(models.Model):
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()  # 1-based
+    image = models.ImageField(max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    skew = models.FloatField(default=0.0)
+    recognized = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "number"], name="unique_page_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note} p.{self.number}"
+
+
+class Line(models.Model):
+    """A text line of a page: its region on the page image and its text."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="lines")
+    order = models.PositiveIntegerField()  # reading order within the page
+    block = models.PositiveIntegerField(default=0)
+    polygon = models.JSONField()  # [[x, y], ...] page image pixels
+    baseline = models.JSONField(default=list)
+    text = models.TextField(blank=True)
+    machine_text = models.TextField(blank=True)
+    confidence = models.FloatField(default=0.0)
+    # Per word: {"text", "confidence", "alternatives": [{"text", "probability"}]}
+    words = models.JSONField(default=list)
+    corrected = models.BooleanField(default=False, help_text="A person edited this line.")
+
+    class Meta:
+        ordering = ["page", "order"]
+        indexes = [models.Index(fields=["page", "order"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class RecognitionJob(models.Model):
+    """One run of recognition over a note (the first, and every retry or re-run)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    model_version = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} for note {self.note_id}: {self.status}"

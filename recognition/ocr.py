@@ -1,0 +1,42 @@
+"""The only door to the engine (`ml`): one recognizer per worker process, readable errors."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import torch
+from django.conf import settings
+from PIL import Image
+
+from ml.api import MLError, PageResult, Recognizer, load_recognizer, recognize_page
+from recognition.exceptions import RecognitionError
+
+logger = logging.getLogger(__name__)
+
+ERROR_UNREADABLE_PAGE = "Page {number} could not be read: {reason}"
+
+
+@lru_cache(maxsize=2)
+def _recognizer(path: str) -> Recognizer:
+    torch.set_num_threads(settings.NOTES_MODEL_THREADS)
+    logger.info("Loading the recognizer from %s", path)
+    return load_recognizer(path)
+
+
+def recognizer() -> Recognizer:
+    """The configured model, loaded once per process (a worker reuses it for every task)."""
+    return _recognizer(str(settings.NOTES_MODEL_PATH))
+
+
+def model_version() -> str:
+    meta = recognizer().metadata
+    return f"{settings.NOTES_MODEL_PATH.name} {meta.get('created', '')}".strip()[:100]
+
+
+def read_page_image(image: Image.Image, number: int) -> PageResult:
+    """Segment and recognize one page image; ML failures become RecognitionError."""
+    try:
+        return recognize_page(recognizer(), image)
+    except MLError as err:
+        raise RecognitionError(ERROR_UNREADABLE_PAGE.format(number=number, reason=err)) from err

@@ -1,0 +1,27 @@
+"""django-q2 tasks: take ids, call a service; the only place that catches every exception."""
+
+from __future__ import annotations
+
+import logging
+
+from recognition import services
+
+logger = logging.getLogger(__name__)
+
+
+def recognize_note(job_id: int) -> None:
+    """Run recognition; any failure is recorded on the job and note, not raised.
+
+    Not raising acknowledges the task, so the broker re-delivers it only when a worker died
+    mid-way (a crash is retried; a page that cannot be read is not read again and again).
+    """
+    try:
+        services.recognition_run(job_id=job_id)
+    except Exception as err:  # the task boundary: log it, tell the user, keep the worker
+        logger.exception("Recognition job %s failed", job_id)
+        services.recognition_fail(job_id=job_id, error=err)
+
+
+def expire_stale_jobs() -> int:
+    """Scheduled: fail the jobs that the broker gave up on, so no note waits forever."""
+    return services.job_expire_stale()

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from recognition import views
+
+app_name = "recognition"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("notes/upload/", views.note_upload, name="upload"),
+    path("notes/<int:pk>/", views.note_detail, name="note"),
+    path("notes/<int:pk>/status/", views.note_status, name="note-status"),
+    path("notes/<int:pk>/edit/", views.note_edit, name="note-edit"),
+    path("notes/<int:pk>/delete/", views.note_delete, name="note-delete"),
+    path("notes/<int:pk>/recognize/", views.note_recognize, name="note-recognize"),
+    path("notes/<int:pk>/thumbnail/", views.note_thumbnail, name="note-thumbnail"),
+    path("notes/<int:pk>/original/", views.note_original, name="note-original"),
+    path("notes/<int:pk>/pages/<int:number>/image/", views.page_image, name="page-image"),
+    path("collections/", views.collection_list, name="collections"),
+    path("collections/<int:pk>/", views.collection_detail, name="collection"),
+    path("collections/<int:pk>/rename/", views.collection_rename, name="collection-rename"),
+    path("collections/<int:pk>/delete/", views.collection_delete, name="collection-delete"),
+]

@@ -1,0 +1,50 @@
+// Drag-and-drop upload: posts the chosen files with the form, shows the server's messages.
+// Without JavaScript the form posts normally.
+(function () {
+  for (const form of document.querySelectorAll("[data-upload]")) {
+    const zone = form.querySelector("[data-dropzone]");
+    const input = form.querySelector("input[type=file]");
+    const errors = form.querySelector("[data-errors]");
+    const button = form.querySelector("button[type=submit]");
+
+    ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      zone.classList.add("over");
+    }));
+    ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("over")));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      input.files = event.dataTransfer.files;
+      form.requestSubmit();
+    });
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      button.textContent = "Uploading…";
+      errors.hidden = true;
+      errors.replaceChildren();
+      try {
+        const response = await fetch(form.action, {
+          method: "POST", body: new FormData(form), headers: { Accept: "application/json" },
+        });
+        const body = await response.json();
+        if (response.ok) {
+          window.location.assign(body.redirect);
+          return;
+        }
+        for (const message of body.errors || ["The upload failed."]) {
+          const item = document.createElement("li");
+          item.textContent = message;
+          errors.append(item);
+        }
+        errors.hidden = false;
+      } catch (error) {
+        errors.textContent = "The upload failed: " + error.message;
+        errors.hidden = false;
+      }
+      button.disabled = false;
+      button.textContent = "Upload";
+    });
+  }
+})();
