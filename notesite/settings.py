@@ -143,13 +143,14 @@ STORAGES = {
 }
 # Uploads above this stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FILES = env_int("NOTES_MAX_FILES_PER_UPLOAD", 20)
 
 # What an upload may be (checked on the bytes, not the name).
 NOTES_MAX_UPLOAD_BYTES = env_int("NOTES_MAX_UPLOAD_MB", 25) * 1024 * 1024
 NOTES_MAX_PDF_PAGES = env_int("NOTES_MAX_PDF_PAGES", 50)
 NOTES_MAX_IMAGE_PIXELS = env_int("NOTES_MAX_IMAGE_PIXELS", 80_000_000)
-NOTES_MAX_FILES_PER_UPLOAD = DATA_UPLOAD_MAX_NUMBER_FILES
+NOTES_MAX_FILES_PER_UPLOAD = env_int("NOTES_MAX_FILES_PER_UPLOAD", 20)
+# Django's own hard stop; above ours, so that a few files too many get our readable message.
+DATA_UPLOAD_MAX_NUMBER_FILES = NOTES_MAX_FILES_PER_UPLOAD * 5
 NOTES_PDF_DPI = env_int("NOTES_PDF_DPI", 200)
 # The recognizer: a model file from `ml` (its language model beside it is used too).
 NOTES_MODEL_PATH = env_path("NOTES_MODEL_PATH", BASE_DIR / "ml" / "weights" / "crnn.pt")

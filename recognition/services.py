@@ -18,7 +18,6 @@ from django.utils import timezone
 from django_q.tasks import async_task
 from PIL import Image, ImageOps
 
-from ml.api import MLError
 from recognition import ocr
 from recognition.exceptions import NoteBusyError, RecognitionAppError, RecognitionInterrupted
 from recognition.models import Collection, Line, Note, Page, RecognitionJob, Tag
@@ -245,7 +244,9 @@ def recognition_fail(*, job_id: int, error: Exception) -> None:
 
 
 def _is_user_facing(error: Exception) -> bool:
-    return isinstance(error, RecognitionAppError | MLError)
+    # ML errors about a page are wrapped into RecognitionError by `ocr`; any other (a missing
+    # model file, say) is the operator's problem and may name server paths.
+    return isinstance(error, RecognitionAppError)
 
 
 def job_expire_stale() -> int:

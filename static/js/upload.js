@@ -28,7 +28,9 @@
         const response = await fetch(form.action, {
           method: "POST", body: new FormData(form), headers: { Accept: "application/json" },
         });
-        const body = await response.json();
+        const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
+        const body = isJson ? await response.json()
+          : { errors: ["The upload failed (" + response.status + " " + response.statusText + ")."] };
         if (response.ok) {
           window.location.assign(body.redirect);
           return;

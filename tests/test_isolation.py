@@ -1,0 +1,82 @@
+"""User B never reaches user A's collections, notes or files, whatever URL B guesses.
+
+The URL list is read from the URLconf, so a new page with an id in its path is covered (or
+fails here until it is listed) without anyone remembering to add it.
+"""
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from recognition import services
+from recognition.models import Collection, Note
+from tests.factories import CollectionFactory
+
+SECRET_TITLE = "Alice's private diary"
+
+
+@pytest.fixture
+def alice_objects(user, jpeg_upload, django_capture_on_commit_callbacks):
+    collection = CollectionFactory(owner=user, name="Alice's notebook")
+    with django_capture_on_commit_callbacks(execute=True):
+        [note] = services.note_upload(user=user, files=[jpeg_upload()], collection=collection,
+                                      title=SECRET_TITLE, tags=["secret"])
+    return {"collection": collection, "note": Note.objects.get(pk=note.pk)}
+
+
+def object_urls(objects) -> list[str]:
+    """Every named URL of the recognition app that takes an object id, for A's objects."""
+    note, collection = objects["note"], objects["collection"]
+    args_by_name = {
+        "note": [note.pk], "note-status": [note.pk], "note-edit": [note.pk],
+        "note-delete": [note.pk], "note-recognize": [note.pk], "note-thumbnail": [note.pk],
+        "note-original": [note.pk], "page-image": [note.pk, 1],
+        "collection": [collection.pk], "collection-rename": [collection.pk],
+        "collection-delete": [collection.pk],
+    }
+    resolver = get_resolver()
+    app_names = {
+        name for name, patterns in resolver.namespace_dict["recognition"][1].reverse_dict.lists()
+        if isinstance(name, str) and any(p[0][0][1] for p in patterns)
+    }
+    assert app_names == set(args_by_name), "list the new URL with an id here"
+    return [reverse(f"recognition:{name}", args=args) for name, args in args_by_name.items()]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_user_gets_404_on_every_object_url(bob_client, alice_objects, method):
+    for url in object_urls(alice_objects):
+        response = getattr(bob_client, method)(url, {"name": "pwned", "title": "pwned"})
+        assert response.status_code in (404, 405), url  # 405: wrong method, checked first
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert SECRET_TITLE.encode() not in body, url
+    note = Note.objects.get(pk=alice_objects["note"].pk)
+    assert note.title == SECRET_TITLE and note.jobs.count() == 1
+    assert Collection.objects.get(pk=alice_objects["collection"].pk).name == "Alice's notebook"
+
+
+def test_lists_show_only_ones_own_objects(bob_client, alice_objects):
+    for url in [reverse("recognition:home"), reverse("recognition:collections"),
+                reverse("recognition:home") + "?tag=secret", reverse("recognition:upload"),
+                reverse("accounts:profile")]:
+        html = bob_client.get(url).content.decode()
+        assert SECRET_TITLE not in html and "Alice's notebook" not in html, url
+
+
+def test_anonymous_visitors_reach_no_object_url(client, alice_objects):
+    for url in object_urls(alice_objects):
+        response = client.get(url)
+        assert response.status_code in (302, 405), url
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_media_is_not_served_from_a_public_path(bob_client, client, alice_objects, settings):
+    name = alice_objects["note"].original.name
+    for c in (bob_client, client):
+        assert c.get(f"/media/{name}").status_code == 404
+        assert c.get(f"/{name}").status_code in (302, 404)
+
+
+def test_admin_is_for_staff_only(bob_client, alice_objects):
+    response = bob_client.get(reverse("admin:recognition_note_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
