@@ -1,11 +1,29 @@
-# Two commands matter: `make test` (set up, then run the whole suite) and, once the web
-# platform lands, `make run`. Everything else here is a step they depend on.
+# Two commands matter: `make run` (set up, then serve the site with a worker) and `make test`
+# (set up, then run the whole suite). Everything else here is a step they depend on.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test setup fonts data lint clean
+PORT ?= 8000
+SECRET := var/secret-key
+MANAGE := NOTES_SECRET_KEY_FILE=$(SECRET) $(BIN)/python manage.py
+
+.PHONY: run test setup db fonts data lint clean
+
+# SQLite, the ORM broker and local media under var/ unless .env or the environment say otherwise.
+run: setup db
+	NOTES_SECRET_KEY_FILE=$(SECRET) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -p $(PORT)
+
+db: setup $(SECRET)
+	$(MANAGE) migrate --no-input
+	$(MANAGE) createcachetable
+	$(MANAGE) collectstatic --no-input --verbosity 0
+
+# A random key made on this machine, kept out of git (var/ is ignored).
+$(SECRET):
+	mkdir -p var
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 test: setup fonts
 	$(BIN)/python -m pytest
@@ -29,7 +47,7 @@ data: setup fonts
 	$(BIN)/python -m ml.synth pages --split test --count 30 --seed 7 --out .cache/data/synth-pages
 
 lint: setup
-	$(BIN)/ruff check ml tests bench
+	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache var/static

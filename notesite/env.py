@@ -51,3 +51,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_path(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     return Path(raw).expanduser() if raw else default
+
+
+def env_secret_file(name: str) -> str:
+    """The stripped contents of the file a variable names, or "" when it names none."""
+    raw = os.environ.get(name)
+    if not raw:
+        return ""
+    try:
+        return Path(raw).expanduser().read_text().strip()
+    except OSError as err:
+        raise ImproperlyConfigured(f"{name}: cannot read {raw}: {err.strerror}") from err

@@ -13,17 +13,18 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from notesite.env import env_bool, env_int, env_list, env_path, env_str
+from notesite.env import env_bool, env_int, env_list, env_path, env_secret_file, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("NOTES_DATA_DIR", BASE_DIR / "var")
 
 DEBUG = env_bool("NOTES_DEBUG", False)
-SECRET_KEY = env_str("NOTES_SECRET_KEY")
+# The key itself, or a file holding it (what `make run` writes, and what secret stores mount).
+SECRET_KEY = env_str("NOTES_SECRET_KEY") or env_secret_file("NOTES_SECRET_KEY_FILE")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "NOTES_SECRET_KEY is required when NOTES_DEBUG is off (make run creates one)."
+            "Set NOTES_SECRET_KEY or NOTES_SECRET_KEY_FILE (make run creates var/secret-key)."
         )
     SECRET_KEY = "insecure-development-key"  # DEBUG only, never served to the world
 ALLOWED_HOSTS = env_list("NOTES_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
@@ -120,6 +121,9 @@ EMAIL_BACKEND = env_str("NOTES_EMAIL_BACKEND", "django.core.mail.backends.consol
 DEFAULT_FROM_EMAIL = env_str("NOTES_FROM_EMAIL", "notes@localhost")
 EMAIL_HOST = env_str("NOTES_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("NOTES_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("NOTES_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("NOTES_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("NOTES_EMAIL_USE_TLS", False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("NOTES_TIME_ZONE", "UTC")

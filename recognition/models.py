@@ -72,6 +72,9 @@ class Note(models.Model):
     pages_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     text = models.TextField(blank=True, help_text="The whole document text, page by page.")
+    # Bumped by every change of the text (recognition, edit, revert, import): a save based on
+    # an older number is refused (optimistic concurrency). Revision rows keep the history.
+    revision = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -126,6 +129,8 @@ class Line(models.Model):
     # Per word: {"text", "confidence", "alternatives": [{"text", "probability"}]}
     words = models.JSONField(default=list)
     corrected = models.BooleanField(default=False, help_text="A person edited this line.")
+    # The note revision that last changed this line: an edit based on an older one conflicts.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["page", "order"]
@@ -158,3 +163,48 @@ class RecognitionJob(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} for note {self.note_id}: {self.status}"
+
+
+class Revision(models.Model):
+    """A saved state of a note's text: who or what changed it, when, and every line as it was.
+
+    `lines` is a snapshot of the whole note, in reading order, enough to diff and to revert:
+    [{"id", "page", "text", "polygon", "baseline", "corrected"}, ...].
+    """
+
+    class Kind(models.TextChoices):
+        MACHINE = "machine", "Recognition"
+        EDIT = "edit", "Edit"
+        REVERT = "revert", "Revert"
+        IMPORT = "import", "Import"
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+",
+                               help_text="Empty for the recognizer.")
+    summary = models.CharField(max_length=200, blank=True)
+    lines = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "number"], name="unique_revision_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note} r{self.number} ({self.kind})"
+
+    @property
+    def text(self) -> str:
+        return document_text(self.lines)
+
+
+def document_text(lines: list[dict]) -> str:
+    """The text of a note from its lines in reading order: pages separated by a blank line."""
+    pages: dict[int, list[str]] = {}
+    for line in lines:
+        pages.setdefault(line["page"], []).append(line["text"])
+    return "\n\n".join("\n".join(t for t in texts if t) for _, texts in sorted(pages.items()))

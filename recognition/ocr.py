@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 from django.conf import settings
@@ -40,3 +42,22 @@ def read_page_image(image: Image.Image, number: int) -> PageResult:
         return recognize_page(recognizer(), image)
     except MLError as err:
         raise RecognitionError(ERROR_UNREADABLE_PAGE.format(number=number, reason=err)) from err
+
+
+@cache
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    return getattr(libc, "malloc_trim", None)  # glibc only
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the system after a page.
+
+    A page allocates and frees tens of megabytes of arrays of a size that differs from page to
+    page; glibc keeps such freed memory in its arenas, so a long-lived worker's resident size
+    creeps up page after page unless it is trimmed.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

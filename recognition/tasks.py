@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from recognition import services
+from recognition import runs
 
 logger = logging.getLogger(__name__)
 
@@ -16,12 +16,12 @@ def recognize_note(job_id: int) -> None:
     mid-way (a crash is retried; a page that cannot be read is not read again and again).
     """
     try:
-        services.recognition_run(job_id=job_id)
+        runs.recognition_run(job_id=job_id)
     except Exception as err:  # the task boundary: log it, tell the user, keep the worker
         logger.exception("Recognition job %s failed", job_id)
-        services.recognition_fail(job_id=job_id, error=err)
+        runs.recognition_fail(job_id=job_id, error=err)
 
 
 def expire_stale_jobs() -> int:
     """Scheduled: fail the jobs that the broker gave up on, so no note waits forever."""
-    return services.job_expire_stale()
+    return runs.job_expire_stale()

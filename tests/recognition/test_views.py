@@ -167,5 +167,5 @@ def test_files_are_served_to_their_owner(alice_client, note):
     assert thumbnail["Cache-Control"] == "private, max-age=3600"
     original = alice_client.get(reverse("recognition:note-original", args=[note.pk]))
     assert original.status_code == 200
-    assert 'attachment; filename="Monday.jpg"' == original["Content-Disposition"]
+    assert original["Content-Disposition"] == 'attachment; filename="Monday.jpg"'
     assert b"".join(original.streaming_content)[:3] == b"\xff\xd8\xff"

@@ -1,0 +1,210 @@
+"""Edits of a note's text, its revision history and reverts.
+
+Every change of a note's lines goes through `revision_record`, which numbers it, snapshots the
+lines, refreshes the note's text and tells the search index. Saves carry the revision the
+editor started from: if someone else changed the same lines since, the save is refused with a
+`RevisionConflict` holding the current state, never applied over it (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from recognition.exceptions import RecognitionAppError
+from recognition.models import Line, Note, Page, Revision, document_text
+from recognition.signals import note_text_changed
+
+ERROR_CONFLICT = (
+    "This note was changed (revision {current}) after you opened it (revision {base}). "
+    "Your text is kept below beside the current one: merge them and save again."
+)
+ERROR_UNKNOWN_LINE = "Line {line_id} is not part of this note."
+ERROR_UNKNOWN_REVISION = "This note has no revision {number}."
+ERROR_BUSY = "The note is being recognized; edit it when recognition has finished."
+
+
+class RevisionConflict(RecognitionAppError):
+    """A save based on a revision older than the lines it changes."""
+
+    def __init__(self, *, base: int, current: int, lines: Mapping[int, str] | None = None):
+        super().__init__(ERROR_CONFLICT.format(base=base, current=current))
+        self.base = base
+        self.current = current
+        self.lines = dict(lines or {})  # line id -> its current text, for the merge
+
+
+def _locked(user, note: Note) -> Note:
+    if note.owner_id != user.id:
+        raise PermissionDenied
+    locked = Note.objects.select_for_update().get(pk=note.pk)
+    if locked.is_active:
+        raise RecognitionAppError(ERROR_BUSY)
+    return locked
+
+
+def _note_lines(note: Note) -> list[Line]:
+    return list(Line.objects.filter(page__note=note).select_related("page")
+                .order_by("page__number", "order"))
+
+
+def _snapshot(lines: list[Line]) -> list[dict]:
+    return [
+        {"id": line.pk, "page": line.page.number, "text": line.text, "polygon": line.polygon,
+         "baseline": line.baseline, "corrected": line.corrected}
+        for line in lines
+    ]
+
+
+def revision_record(*, note: Note, kind: str, author=None, summary: str = "",
+                    changed: list[int] | None = None) -> Revision:
+    """Number and snapshot the note's current lines; call it inside the changing transaction.
+
+    `changed` lists the lines this revision changed (None: all of them).
+    """
+    number = Note.objects.select_for_update().values_list("revision", flat=True).get(
+        pk=note.pk) + 1
+    lines = Line.objects.filter(page__note=note)
+    (lines if changed is None else lines.filter(pk__in=changed)).update(revision=number)
+    snapshot = _snapshot(_note_lines(note))
+    text = document_text(snapshot)
+    Note.objects.filter(pk=note.pk).update(revision=number, text=text)
+    note.revision, note.text = number, text
+    revision = Revision.objects.create(note=note, number=number, kind=kind, author=author,
+                                       summary=summary[:200], lines=snapshot)
+    transaction.on_commit(lambda: note_text_changed.send(sender=Note, note_id=note.pk))
+    return revision
+
+
+def _clean(text: str) -> str:
+    """One line of text: no line breaks or control characters, outer spaces trimmed."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+@transaction.atomic
+def lines_update(*, user, note: Note, edits: Mapping[int, str],
+                 base_revision: int) -> Revision | None:
+    """Save a person's edits of some lines ({line id: text}); None when nothing changed.
+
+    Refused with RevisionConflict when one of the edited lines changed after `base_revision`
+    (edits of other lines in the meantime are fine: they do not collide).
+    """
+    note = _locked(user, note)
+    lines = {line.pk: line for line in Line.objects.filter(page__note=note, pk__in=edits)}
+    for line_id in edits:
+        if line_id not in lines:
+            raise RecognitionAppError(ERROR_UNKNOWN_LINE.format(line_id=line_id))
+    edits = {pk: _clean(text) for pk, text in edits.items()}
+    changed = [line for pk, line in lines.items() if line.text != edits[pk]]
+    stale = {line.pk: line.text for line in changed if line.revision > base_revision}
+    if stale:
+        raise RevisionConflict(base=base_revision, current=note.revision, lines=stale)
+    if not changed:
+        return None
+    for line in changed:
+        line.text, line.corrected = edits[line.pk], True
+        line.save(update_fields=["text", "corrected"])
+    summary = (f"Line {_position(note, changed[0])} edited" if len(changed) == 1
+               else f"{len(changed)} lines edited")
+    return revision_record(note=note, kind=Revision.Kind.EDIT, author=user, summary=summary,
+                           changed=[line.pk for line in changed])
+
+
+def _position(note: Note, line: Line) -> str:
+    if note.pages_total > 1:
+        return f"{line.order + 1} of page {line.page.number}"
+    return str(line.order + 1)
+
+
+@transaction.atomic
+def pages_text_replace(*, user, note: Note, pages: Mapping[int, str],
+                       base_revision: int) -> Revision | None:
+    """Save a person's edit of whole pages of text ({page number: text}).
+
+    Lines are matched to the page's existing lines in order (difflib), so an edited line keeps
+    its region; a line typed in has no region, a line removed is deleted. Refused when the note
+    changed after `base_revision` at all (a whole-text edit touches everything).
+    """
+    note = _locked(user, note)
+    if note.revision != base_revision:
+        raise RevisionConflict(base=base_revision, current=note.revision,
+                               lines={line.pk: line.text for line in _note_lines(note)})
+    changed: list[int] = []
+    for page in Page.objects.filter(note=note, number__in=pages):
+        old = list(page.lines.order_by("order"))
+        new = [_clean(t) for t in pages[page.number].splitlines() if _clean(t)]
+        changed += _page_lines_replace(page, old, new)
+    if not changed:
+        return None
+    return revision_record(note=note, kind=Revision.Kind.EDIT, author=user,
+                           summary=f"Text edited ({len(changed)} lines changed)",
+                           changed=changed)
+
+
+def _page_lines_replace(page: Page, old: list[Line], new: list[str]) -> list[int]:
+    """Make the page's lines read `new`; returns the ids of lines changed or created."""
+    matcher = difflib.SequenceMatcher(a=[line.text for line in old], b=new, autojunk=False)
+    result: list[Line] = []
+    changed: list[int] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            result += old[i1:i2]
+            continue
+        kept, texts = old[i1:i2], new[j1:j2]
+        for line, text in zip(kept, texts, strict=False):  # replaced: keep the regions
+            line.text, line.corrected = text, True
+            line.save(update_fields=["text", "corrected"])
+            result.append(line)
+            changed.append(line.pk)
+        for line in kept[len(texts):]:
+            line.delete()
+            changed.append(line.pk)
+        for text in texts[len(kept):]:  # typed in: no region on the image
+            line = Line.objects.create(page=page, order=0, polygon=[], text=text,
+                                       corrected=True)
+            result.append(line)
+            changed.append(line.pk)
+    for order, line in enumerate(result):
+        if line.order != order:
+            line.order = order
+            line.save(update_fields=["order"])
+    return changed
+
+
+@transaction.atomic
+def revision_revert(*, user, note: Note, number: int, base_revision: int) -> Revision:
+    """Make the note read as it did at revision `number`, as a new revision."""
+    note = _locked(user, note)
+    if note.revision != base_revision:
+        raise RevisionConflict(base=base_revision, current=note.revision)
+    target = Revision.objects.filter(note=note, number=number).first()
+    if target is None:
+        raise RecognitionAppError(ERROR_UNKNOWN_REVISION.format(number=number))
+    current = {line.pk: line for line in _note_lines(note)}
+    pages = {page.number: page for page in note.pages.all()}
+    wanted = [entry for entry in target.lines if entry["page"] in pages]
+    keep = {entry["id"] for entry in wanted}
+    Line.objects.filter(pk__in=set(current) - keep).delete()
+    order_by_page: dict[int, int] = {}
+    changed = list(set(current) - keep)
+    for entry in wanted:
+        order = order_by_page.get(entry["page"], 0)
+        order_by_page[entry["page"]] = order + 1
+        line = current.get(entry["id"])
+        if line is None:  # deleted since: bring it back with its region
+            line = Line.objects.create(
+                page=pages[entry["page"]], order=order, polygon=entry["polygon"],
+                baseline=entry.get("baseline", []), text=entry["text"],
+                corrected=entry["corrected"])
+            changed.append(line.pk)
+        elif (line.text, line.order, line.corrected) != (entry["text"], order,
+                                                          entry["corrected"]):
+            if line.text != entry["text"]:
+                changed.append(line.pk)
+            line.text, line.order, line.corrected = entry["text"], order, entry["corrected"]
+            line.save(update_fields=["text", "order", "corrected"])
+    return revision_record(note=note, kind=Revision.Kind.REVERT, author=user,
+                           summary=f"Reverted to revision {number}", changed=changed)

@@ -1,0 +1,52 @@
+"""`manage.py recognize_again`: re-reading many notes, e.g. after a model update."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from recognition import services
+from recognition.models import Note, RecognitionJob
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("recognize_again", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+@pytest.fixture
+def notes(user, other_user, jpeg_upload):
+    mine = services.note_upload(user=user, files=[jpeg_upload(), jpeg_upload()])
+    theirs = services.note_upload(user=other_user, files=[jpeg_upload()])
+    Note.objects.update(status=Note.Status.DONE)
+    RecognitionJob.objects.update(status=RecognitionJob.Status.DONE, model_version="old 2025")
+    Note.objects.filter(pk=mine[0].pk).update(status=Note.Status.FAILED, error="boom")
+    return mine + theirs
+
+
+def test_queues_every_finished_note(notes):
+    assert run() == "queued 3 note(s)"
+    assert set(Note.objects.values_list("status", flat=True)) == {"queued"}
+    assert RecognitionJob.objects.count() == 6
+
+
+def test_filters_by_user_and_failure(notes):
+    assert run("--user", "alice", "--failed", "--dry-run") == "would queue 1 note(s)"
+    assert RecognitionJob.objects.count() == 3
+    assert run("--user", "alice") == "queued 2 note(s)"
+    assert Note.objects.get(pk=notes[2].pk).status == "done"  # bob's untouched
+
+
+def test_outdated_compares_with_the_configured_model(notes):
+    from recognition import ocr
+
+    RecognitionJob.objects.filter(note=notes[1]).update(model_version=ocr.model_version())
+    assert run("--outdated") == "queued 2 note(s)"
+    assert Note.objects.get(pk=notes[1].pk).status == "done"
+    assert run("--outdated") == "queued 0 note(s)"  # the others are queued now
+
+
+def test_unknown_user_is_an_error(notes):
+    with pytest.raises(CommandError, match="No notes for user 'carol'"):
+        run("--user", "carol")

@@ -1,0 +1,159 @@
+"""Line edits, whole-page edits, revision history, reverts and stale-revision conflicts."""
+
+import pytest
+
+from recognition import revisions
+from recognition.exceptions import RecognitionAppError
+from recognition.models import Line, Note, Page, Revision
+from recognition.revisions import RevisionConflict
+
+
+@pytest.fixture
+def note(user, tmp_path):
+    """A recognized two-page note, made directly (recognition itself is tested elsewhere)."""
+    note = Note.objects.create(owner=user, collection=user.collections.create(name="Inbox"),
+                               title="Lecture", kind="pdf", content_type="application/pdf",
+                               size=1, sha256="0", original="notes/x/original.pdf",
+                               status="done", pages_total=2, pages_done=2)
+    texts = {1: ["the quick brown fox", "jumps over the lazy dog"], 2: ["second page here"]}
+    for number, lines in texts.items():
+        page = Page.objects.create(note=note, number=number, image=f"p{number}.jpg",
+                                   width=1000, height=1000, recognized=True)
+        for order, text in enumerate(lines):
+            Line.objects.create(page=page, order=order, text=text, machine_text=text,
+                                polygon=[[0, 100 * order], [900, 100 * order],
+                                         [900, 100 * order + 80], [0, 100 * order + 80]])
+    revisions.revision_record(note=note, kind=Revision.Kind.MACHINE, summary="Recognized")
+    note.refresh_from_db()
+    return note
+
+
+def lines_of(note):
+    return list(Line.objects.filter(page__note=note).order_by("page__number", "order"))
+
+
+def test_recognition_is_revision_one(note):
+    assert note.revision == 1
+    [revision] = note.revisions.all()
+    assert revision.kind == "machine" and revision.author is None
+    assert note.text == "the quick brown fox\njumps over the lazy dog\n\nsecond page here"
+    assert revision.text == note.text
+
+
+def test_a_line_edit_makes_a_revision_and_marks_the_line_corrected(user, note):
+    first, second, third = lines_of(note)
+    revision = revisions.lines_update(user=user, note=note, edits={second.pk: " jumped over\t"},
+                                      base_revision=1)
+    assert revision.number == 2 and revision.kind == "edit" and revision.author == user
+    assert revision.summary == "Line 2 of page 1 edited"
+    second.refresh_from_db()
+    assert second.text == "jumped over" and second.corrected and second.revision == 2
+    assert second.machine_text == "jumps over the lazy dog"  # the machine's reading is kept
+    note.refresh_from_db()
+    assert note.revision == 2 and "jumped over" in note.text
+    first.refresh_from_db()
+    assert first.revision == 1 and not first.corrected
+
+
+def test_saving_unchanged_text_makes_no_revision(user, note):
+    first = lines_of(note)[0]
+    assert revisions.lines_update(user=user, note=note, edits={first.pk: first.text},
+                                  base_revision=1) is None
+    assert note.revisions.count() == 1
+
+
+def test_a_stale_edit_of_the_same_line_is_refused(user, note):
+    first = lines_of(note)[0]
+    revisions.lines_update(user=user, note=note, edits={first.pk: "tab one"}, base_revision=1)
+    with pytest.raises(RevisionConflict) as conflict:
+        revisions.lines_update(user=user, note=note, edits={first.pk: "tab two"},
+                               base_revision=1)
+    assert conflict.value.current == 2 and conflict.value.lines == {first.pk: "tab one"}
+    assert "changed (revision 2) after you opened it (revision 1)" in str(conflict.value)
+    first.refresh_from_db()
+    assert first.text == "tab one"  # nothing overwritten
+
+
+def test_a_stale_edit_of_another_line_goes_through(user, note):
+    first, second, _ = lines_of(note)
+    revisions.lines_update(user=user, note=note, edits={first.pk: "tab one"}, base_revision=1)
+    revision = revisions.lines_update(user=user, note=note, edits={second.pk: "tab two"},
+                                      base_revision=1)
+    assert revision.number == 3
+    assert [line.text for line in lines_of(note)[:2]] == ["tab one", "tab two"]
+
+
+def test_lines_of_another_note_cannot_be_edited(user, note):
+    other = Note.objects.create(owner=user, collection=note.collection, title="x", kind="image",
+                                content_type="image/jpeg", size=1, sha256="0", original="o",
+                                status="done")
+    line = lines_of(note)[0]
+    with pytest.raises(RecognitionAppError, match=f"Line {line.pk} is not part of this note"):
+        revisions.lines_update(user=user, note=other, edits={line.pk: "x"}, base_revision=0)
+
+
+def test_another_user_cannot_edit(other_user, note):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        revisions.lines_update(user=other_user, note=note, edits={}, base_revision=1)
+
+
+def test_editing_during_recognition_is_refused(user, note):
+    Note.objects.filter(pk=note.pk).update(status="processing")
+    with pytest.raises(RecognitionAppError, match="being recognized"):
+        revisions.lines_update(user=user, note=note, edits={}, base_revision=1)
+
+
+def test_whole_page_edit_keeps_regions_of_edited_lines(user, note):
+    first, second, third = lines_of(note)
+    revision = revisions.pages_text_replace(
+        user=user, note=note, base_revision=1,
+        pages={1: "the quick brown fox\njumps over a lazy dog\nand a new line typed in\n"})
+    assert revision.number == 2
+    page_one = [line for line in lines_of(note) if line.page.number == 1]
+    assert [line.text for line in page_one] == [
+        "the quick brown fox", "jumps over a lazy dog", "and a new line typed in"]
+    assert page_one[1].pk == second.pk and page_one[1].polygon == second.polygon
+    assert page_one[2].polygon == [] and page_one[2].corrected
+    assert not page_one[0].corrected
+    assert lines_of(note)[-1].pk == third.pk  # page 2 untouched
+
+
+def test_whole_page_edit_deletes_removed_lines(user, note):
+    first, second, _ = lines_of(note)
+    revisions.pages_text_replace(user=user, note=note, base_revision=1,
+                                 pages={1: "jumps over the lazy dog"})
+    assert not Line.objects.filter(pk=first.pk).exists()
+    note.refresh_from_db()
+    assert note.text == "jumps over the lazy dog\n\nsecond page here"
+
+
+def test_whole_page_edit_needs_the_current_revision(user, note):
+    first = lines_of(note)[0]
+    revisions.lines_update(user=user, note=note, edits={first.pk: "x"}, base_revision=1)
+    with pytest.raises(RevisionConflict):
+        revisions.pages_text_replace(user=user, note=note, pages={2: "y"}, base_revision=1)
+
+
+def test_revert_restores_text_and_deleted_lines(user, note):
+    original = note.text
+    first, second, _ = lines_of(note)
+    revisions.lines_update(user=user, note=note, edits={second.pk: "edited"}, base_revision=1)
+    revisions.pages_text_replace(user=user, note=note, base_revision=2, pages={1: "edited"})
+    assert not Line.objects.filter(pk=first.pk).exists()
+
+    revision = revisions.revision_revert(user=user, note=note, number=1, base_revision=3)
+
+    assert revision.number == 4 and revision.kind == "revert"
+    assert revision.summary == "Reverted to revision 1"
+    note.refresh_from_db()
+    assert note.text == original
+    restored = lines_of(note)[0]
+    assert restored.text == "the quick brown fox" and restored.polygon == first.polygon
+    assert [r.number for r in note.revisions.all()] == [4, 3, 2, 1]
+
+
+def test_revert_to_an_unknown_revision(user, note):
+    with pytest.raises(RecognitionAppError, match="no revision 9"):
+        revisions.revision_revert(user=user, note=note, number=9, base_revision=1)
