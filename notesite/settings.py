@@ -159,6 +159,8 @@ NOTES_PDF_DPI = env_int("NOTES_PDF_DPI", 200)
 # The recognizer: a model file from `ml` (its language model beside it is used too).
 NOTES_MODEL_PATH = env_path("NOTES_MODEL_PATH", BASE_DIR / "ml" / "weights" / "crnn.pt")
 NOTES_MODEL_THREADS = env_int("NOTES_MODEL_THREADS", 1)
+# Words recognized with less confidence than this are marked on the note page.
+NOTES_LOW_CONFIDENCE = env_int("NOTES_LOW_CONFIDENCE_PERCENT", 60) / 100
 
 # Background recognition (django-q2). The ORM broker re-delivers a task whose worker died
 # after `retry` seconds, so retry must exceed the timeout.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from recognition.models import Collection, Note, Page, Tag
+from recognition.models import Collection, Line, Note, Page, Revision, Tag
 
 
 def collection_list(*, user) -> QuerySet[Collection]:
@@ -41,3 +44,65 @@ def page_get(*, user, note_pk: int, number: int) -> Page:
 
 def tag_list(*, user) -> QuerySet[Tag]:
     return Tag.objects.filter(owner=user)
+
+
+def note_lines(*, note: Note) -> QuerySet[Line]:
+    return Line.objects.filter(page__note=note).select_related("page").order_by(
+        "page__number", "order")
+
+
+def revision_list(*, note: Note) -> QuerySet[Revision]:
+    return note.revisions.select_related("author")
+
+
+def revision_get(*, note: Note, number: int) -> Revision:
+    return get_object_or_404(Revision, note=note, number=number)
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line in the comparison of two revisions."""
+
+    page: int
+    kind: str  # "same" | "changed" | "added" | "removed"
+    old: str
+    new: str
+    # For changed lines: (op, words) runs, op in "same" | "removed" | "added".
+    segments: tuple[tuple[str, str], ...] = ()
+
+
+def revision_diff(old: list[dict], new: list[dict]) -> list[DiffRow]:
+    """Compare two revision snapshots line by line (lines are matched by id, so an edited line
+    shows as changed, with its words diffed, not as one line removed and another added)."""
+    old_by_id = {line["id"]: line for line in old}
+    new_ids = {line["id"] for line in new}
+    rows: list[DiffRow] = []
+    removed = [line for line in old if line["id"] not in new_ids]
+    for line in new:
+        before = old_by_id.get(line["id"])
+        if before is None:
+            rows.append(DiffRow(line["page"], "added", "", line["text"]))
+        elif before["text"] == line["text"]:
+            rows.append(DiffRow(line["page"], "same", line["text"], line["text"]))
+        else:
+            rows.append(DiffRow(line["page"], "changed", before["text"], line["text"],
+                                _word_diff(before["text"], line["text"])))
+    # Removed lines go back where they were: after the line that preceded them before.
+    for line in removed:
+        index = next((i for i, row in enumerate(rows) if row.page > line["page"]), len(rows))
+        rows.insert(index, DiffRow(line["page"], "removed", line["text"], ""))
+    return rows
+
+
+def _word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    a, b = old.split(), new.split()
+    segments: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            segments.append(("same", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            segments.append(("removed", " ".join(a[i1:i2])))
+        if j2 > j1:
+            segments.append(("added", " ".join(b[j1:j2])))
+    return tuple(segments)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recognition import views
+from recognition import editing, views
 
 app_name = "recognition"
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("notes/<int:pk>/thumbnail/", views.note_thumbnail, name="note-thumbnail"),
     path("notes/<int:pk>/original/", views.note_original, name="note-original"),
     path("notes/<int:pk>/pages/<int:number>/image/", views.page_image, name="page-image"),
+    path("notes/<int:pk>/text/", editing.note_text, name="note-text"),
+    path("notes/<int:pk>/lines/<int:line_id>/", editing.line_update, name="line-update"),
+    path("notes/<int:pk>/history/", editing.note_history, name="note-history"),
+    path("notes/<int:pk>/history/<int:number>/", editing.revision_detail, name="revision"),
+    path("notes/<int:pk>/history/<int:number>/revert/", editing.revision_revert,
+         name="revision-revert"),
     path("collections/", views.collection_list, name="collections"),
     path("collections/<int:pk>/", views.collection_detail, name="collection"),
     path("collections/<int:pk>/rename/", views.collection_rename, name="collection-rename"),

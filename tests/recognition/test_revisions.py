@@ -4,28 +4,13 @@ import pytest
 
 from recognition import revisions
 from recognition.exceptions import RecognitionAppError
-from recognition.models import Line, Note, Page, Revision
+from recognition.models import Line, Note
 from recognition.revisions import RevisionConflict
 
 
 @pytest.fixture
-def note(user, tmp_path):
-    """A recognized two-page note, made directly (recognition itself is tested elsewhere)."""
-    note = Note.objects.create(owner=user, collection=user.collections.create(name="Inbox"),
-                               title="Lecture", kind="pdf", content_type="application/pdf",
-                               size=1, sha256="0", original="notes/x/original.pdf",
-                               status="done", pages_total=2, pages_done=2)
-    texts = {1: ["the quick brown fox", "jumps over the lazy dog"], 2: ["second page here"]}
-    for number, lines in texts.items():
-        page = Page.objects.create(note=note, number=number, image=f"p{number}.jpg",
-                                   width=1000, height=1000, recognized=True)
-        for order, text in enumerate(lines):
-            Line.objects.create(page=page, order=order, text=text, machine_text=text,
-                                polygon=[[0, 100 * order], [900, 100 * order],
-                                         [900, 100 * order + 80], [0, 100 * order + 80]])
-    revisions.revision_record(note=note, kind=Revision.Kind.MACHINE, summary="Recognized")
-    note.refresh_from_db()
-    return note
+def note(text_note):
+    return text_note
 
 
 def lines_of(note):
