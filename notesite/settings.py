@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "accounts",
     "recognition",
@@ -187,10 +190,39 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "recognition.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "recognition.api.schema.NotesAutoSchema",
+    "EXCEPTION_HANDLER": "recognition.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "register": env_str("NOTES_THROTTLE_REGISTER", "20/hour"),
+        "recognize": env_str("NOTES_THROTTLE_RECOGNIZE", "30/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Notes digitizer API",
+    "DESCRIPTION": (
+        "Upload photos or PDFs of handwritten notes, poll recognition, read and correct the "
+        "text. Authenticate with `Authorization: Token <token>` (POST /api/v1/auth/token/). "
+        "Every error is `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from here: works offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "NoteStatusEnum": "recognition.models.Note.Status",
+        "JobStatusEnum": "recognition.models.RecognitionJob.Status",
+        "NoteKindEnum": "recognition.models.Note.Kind",
+        "RevisionKindEnum": "recognition.models.Revision.Kind",
+    },
 }
 
 # Behind HTTPS in production: NOTES_HTTPS=1 makes `manage.py check --deploy` clean.

@@ -8,11 +8,13 @@ class RecognitionAppError(Exception):
 
 
 class UploadError(RecognitionAppError):
-    """An uploaded file is not acceptable. `problems` lists one message per bad file."""
+    """An uploaded file is not acceptable. `problems` lists one message per bad file; `code`
+    says what kind of problem: "too_large" (size or limits), "unsupported_type" or "invalid"."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
+    def __init__(self, message: str, problems: list[str] | None = None, code: str = "invalid"):
         super().__init__(message)
         self.problems = problems or [message]
+        self.code = code
 
 
 class NoteBusyError(RecognitionAppError):

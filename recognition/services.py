@@ -68,6 +68,27 @@ def collection_delete(*, user, collection: Collection) -> None:
     transaction.on_commit(announce)
 
 
+def tag_create(*, user, name: str) -> Tag:
+    tag = Tag(owner=user, name=name.strip())
+    tag.full_clean()
+    tag.save()
+    return tag
+
+
+def tag_rename(*, user, tag: Tag, name: str) -> Tag:
+    _check_owner(user, tag)
+    tag.name = name.strip()
+    tag.full_clean()
+    tag.save(update_fields=["name"])
+    return tag
+
+
+def tag_delete(*, user, tag: Tag) -> None:
+    """Remove the tag from every note that has it (the notes stay)."""
+    _check_owner(user, tag)
+    tag.delete()
+
+
 def _tags(user, names: Iterable[str]) -> list[Tag]:
     cleaned = {name.strip()[:60] for name in names if name.strip()}
     return [Tag.objects.get_or_create(owner=user, name=name)[0] for name in sorted(cleaned)]

@@ -52,6 +52,9 @@ ERROR_PDF_TOO_MANY_PAGES = "“{name}” has {pages} pages; the limit is {limit}
 ERROR_TOO_MANY_FILES = "{count} files at once; the limit is {limit}."
 ERROR_NO_FILES = "Choose at least one file to upload."
 
+# UploadError codes (the API answers 413, 415 and 400 for them).
+TOO_LARGE, UNSUPPORTED, INVALID = "too_large", "unsupported_type", "invalid"
+
 
 @dataclass(frozen=True)
 class CheckedUpload:
@@ -83,7 +86,8 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
         raise UploadError(ERROR_EMPTY.format(name=name))
     limit = settings.NOTES_MAX_UPLOAD_BYTES
     if size > limit:
-        raise UploadError(ERROR_TOO_BIG.format(name=name, size=size / 2**20, limit=limit / 2**20))
+        raise UploadError(ERROR_TOO_BIG.format(name=name, size=size / 2**20, limit=limit / 2**20),
+                          code=TOO_LARGE)
     data = _read(upload)
     digest = hashlib.sha256(data).hexdigest()
     if data.startswith(b"%PDF-"):
@@ -101,15 +105,18 @@ def check_uploads(uploads: list[UploadedFile]) -> list[CheckedUpload]:
         raise UploadError(ERROR_NO_FILES)
     limit = settings.NOTES_MAX_FILES_PER_UPLOAD
     if len(uploads) > limit:
-        raise UploadError(ERROR_TOO_MANY_FILES.format(count=len(uploads), limit=limit))
-    checked, problems = [], []
+        raise UploadError(ERROR_TOO_MANY_FILES.format(count=len(uploads), limit=limit),
+                          code=TOO_LARGE)
+    checked, problems, codes = [], [], set()
     for upload in uploads:
         try:
             checked.append(check_upload(upload))
         except UploadError as err:
             problems.append(str(err))
+            codes.add(err.code)
     if problems:
-        raise UploadError(" ".join(problems), problems=problems)
+        raise UploadError(" ".join(problems), problems=problems,
+                          code=codes.pop() if len(codes) == 1 else INVALID)
     return checked
 
 
@@ -129,16 +136,16 @@ def _check_image(name: str, data: bytes) -> tuple[str, bytes]:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise UploadError(ERROR_TOO_MANY_PIXELS.format(
                 name=name, width="?", height="?", megapixels=float("inf"),
-                limit=max_pixels / 1e6)) from None
+                limit=max_pixels / 1e6), code=TOO_LARGE) from None
         except (OSError, ValueError, SyntaxError):
-            raise UploadError(ERROR_UNSUPPORTED.format(name=name)) from None
+            raise UploadError(ERROR_UNSUPPORTED.format(name=name), code=UNSUPPORTED) from None
     if image.format not in IMAGE_FORMATS:
-        raise UploadError(ERROR_UNSUPPORTED.format(name=name))
+        raise UploadError(ERROR_UNSUPPORTED.format(name=name), code=UNSUPPORTED)
     width, height = image.size
     if width * height > max_pixels:
         raise UploadError(ERROR_TOO_MANY_PIXELS.format(
             name=name, width=width, height=height, megapixels=width * height / 1e6,
-            limit=max_pixels / 1e6))
+            limit=max_pixels / 1e6), code=TOO_LARGE)
     try:
         if image.format in ("JPEG", "MPO"):
             # Decoding at 1/8 scale still reads every byte (a truncated file fails) in a
@@ -190,7 +197,8 @@ def _check_pdf(name: str, data: bytes) -> tuple[int, bytes]:
             raise UploadError(ERROR_PDF_EMPTY.format(name=name))
         limit = settings.NOTES_MAX_PDF_PAGES
         if pages > limit:
-            raise UploadError(ERROR_PDF_TOO_MANY_PAGES.format(name=name, pages=pages, limit=limit))
+            raise UploadError(ERROR_PDF_TOO_MANY_PAGES.format(name=name, pages=pages, limit=limit),
+                              code=TOO_LARGE)
         try:
             first = pdf[0]
             scale = min(THUMBNAIL_SIZE) / max(first.get_size())

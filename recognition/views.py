@@ -4,19 +4,17 @@ public folder."""
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recognition import selectors, services
 from recognition.exceptions import NoteBusyError, UploadError
+from recognition.files import file_response
 from recognition.forms import CollectionForm, NoteEditForm, UploadForm
 
 
@@ -187,32 +185,21 @@ def collection_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # Files: only ever served to their owner ------------------------------------------------------
 
-def _file_response(name: str, *, download_name: str | None = None) -> FileResponse:
-    if not name or not default_storage.exists(name):
-        raise Http404
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type,
-                            as_attachment=download_name is not None,
-                            filename=download_name or "")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @login_required
 @require_GET
 def note_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
-    return _file_response(selectors.note_get(user=request.user, pk=pk).thumbnail.name)
+    return file_response(selectors.note_get(user=request.user, pk=pk).thumbnail.name)
 
 
 @login_required
 @require_GET
 def note_original(request: HttpRequest, pk: int) -> FileResponse:
     note = selectors.note_get(user=request.user, pk=pk)
-    return _file_response(note.original.name, download_name=note.original_name)
+    return file_response(note.original.name, download_name=note.original_name)
 
 
 @login_required
 @require_GET
 def page_image(request: HttpRequest, pk: int, number: int) -> FileResponse:
     page = selectors.page_get(user=request.user, note_pk=pk, number=number)
-    return _file_response(page.image.name)
+    return file_response(page.image.name)

@@ -1,0 +1,25 @@
+"""`/api/v1/`: the router's resources, the account endpoints and instant recognition."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from recognition.api import views
+
+app_name = "api"
+
+class Router(DefaultRouter):
+    include_format_suffixes = False  # one representation: JSON (no .json / .api URLs)
+
+
+router = Router()
+router.register("collections", views.CollectionViewSet, basename="collection")
+router.register("tags", views.TagViewSet, basename="tag")
+router.register("notes", views.NoteViewSet, basename="note")
+router.register("lines", views.LineViewSet, basename="line")
+router.register("jobs", views.JobViewSet, basename="job")
+
+urlpatterns = [
+    path("auth/", include("accounts.api_urls")),
+    path("recognize/", views.RecognizeView.as_view(), name="recognize"),
+    path("", include(router.urls)),
+]

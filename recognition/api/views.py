@@ -1,0 +1,340 @@
+"""API views: thin, like the pages' views. Querysets are always scoped to the requesting user,
+so another user's object is a 404 like one that does not exist."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from PIL import Image, ImageOps
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from recognition import revisions, selectors, services
+from recognition.api import serializers as s
+from recognition.exceptions import UploadError
+from recognition.files import file_response
+from recognition.models import Collection, Line, Note, RecognitionJob, Tag
+from recognition.uploads import check_upload
+
+ERROR_RECOGNIZE_PDF = "Instant recognition reads one image; upload PDFs as notes instead."
+FILE_RESPONSE = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+
+
+class PassthroughRenderer(BaseRenderer):
+    """Lets a client that asks for an image get one (errors still render as JSON)."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+def _validation_error(err: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(
+        err.message_dict if hasattr(err, "error_dict") else {"non_field": err.messages})
+
+
+# Collections and tags --------------------------------------------------------------------------
+
+class CollectionViewSet(viewsets.ModelViewSet):
+    queryset = Collection.objects.none()  # for the schema; get_queryset scopes to the user
+    serializer_class = s.CollectionSerializer
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["name", "created"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.collection_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.collection_create(
+                user=self.request.user, name=serializer.validated_data["name"])
+        except DjangoValidationError as err:
+            raise _validation_error(err) from err
+        serializer.instance.note_count = 0
+
+    def perform_update(self, serializer):
+        try:
+            services.collection_rename(user=self.request.user, collection=serializer.instance,
+                                       name=serializer.validated_data["name"])
+        except DjangoValidationError as err:
+            raise _validation_error(err) from err
+
+    def perform_destroy(self, instance):
+        services.collection_delete(user=self.request.user, collection=instance)
+
+
+class TagViewSet(viewsets.ModelViewSet):
+    queryset = Tag.objects.none()
+    serializer_class = s.TagSerializer
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["name", "note_count"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.tag_list(user=self.request.user).annotate(note_count=Count("notes"))
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.tag_create(user=self.request.user,
+                                                      name=serializer.validated_data["name"])
+        except DjangoValidationError as err:
+            raise _validation_error(err) from err
+        serializer.instance.note_count = 0
+
+    def perform_update(self, serializer):
+        try:
+            services.tag_rename(user=self.request.user, tag=serializer.instance,
+                                name=serializer.validated_data["name"])
+        except DjangoValidationError as err:
+            raise _validation_error(err) from err
+
+    def perform_destroy(self, instance):
+        services.tag_delete(user=self.request.user, tag=instance)
+
+
+# Notes -----------------------------------------------------------------------------------------
+
+class NoteFilter(filters.FilterSet):
+    collection = filters.ModelChoiceFilter(queryset=lambda request: Collection.objects.filter(
+        owner=request.user) if request else Collection.objects.none())
+    tag = filters.CharFilter(field_name="tags__name", help_text="A tag name.")
+    status = filters.ChoiceFilter(choices=Note.Status.choices)
+    date_from = filters.DateFilter(field_name="note_date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="note_date", lookup_expr="lte")
+    title = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Note
+        fields = ["collection", "tag", "status", "date_from", "date_to", "title"]
+
+
+@extend_schema(tags=["notes"])
+class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                  viewsets.GenericViewSet):
+    """A user's notes: upload (each file becomes a note), read, update, delete, re-recognize."""
+
+    queryset = Note.objects.none()
+    serializer_class = s.NoteSerializer
+    filterset_class = NoteFilter
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created", "updated", "title", "note_date"]
+    ordering = ["-created"]
+    error_responses = {"create": [413, 415], "retry": [409], "revert": [409]}
+
+    def get_queryset(self):
+        jobs = RecognitionJob.objects.order_by("-created")
+        return selectors.note_list(user=self.request.user).prefetch_related(
+            Prefetch("jobs", queryset=jobs, to_attr="prefetched_jobs"))
+
+    def get_serializer_class(self):
+        return s.NoteDetailSerializer if self.action == "retrieve" else s.NoteSerializer
+
+    def get_parsers(self):
+        # Uploads are multipart; self.action is only set after parsers are chosen.
+        request = getattr(self, "request", None)  # None while the schema is generated
+        if request is not None and self.action_map.get(request.method.lower()) == "create":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
+    @extend_schema(request={"multipart/form-data": s.UploadSerializer},
+                   responses={202: s.UploadResultSerializer})
+    def create(self, request):
+        """Upload photos or PDFs; recognition runs in the background (poll the job)."""
+        upload = s.UploadSerializer(data=request.data, context={"request": request})
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        notes = services.note_upload(
+            user=request.user, files=data["file"], collection=data.get("collection"),
+            title=data.get("title", ""), note_date=data.get("note_date"),
+            tags=[t for t in data.get("tags", "").split(",") if t.strip()])
+        notes = self.get_queryset().filter(pk__in=[n.pk for n in notes]).order_by("pk")
+        return Response({"notes": s.NoteSerializer(notes, many=True,
+                                                   context={"request": request}).data},
+                        status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=s.NoteUpdateSerializer, responses=s.NoteSerializer)
+    def partial_update(self, request, pk=None):
+        """Rename, move to another collection, re-tag or re-date a note."""
+        note = self.get_object()
+        change = s.NoteUpdateSerializer(data=request.data, context={"request": request})
+        change.is_valid(raise_exception=True)
+        data = change.validated_data
+        try:
+            services.note_update(
+                user=request.user, note=note, title=data.get("title", note.title),
+                collection=data.get("collection", note.collection),
+                tags=data.get("tags", [t.name for t in note.tags.all()]),
+                note_date=data.get("note_date", note.note_date))
+        except DjangoValidationError as err:
+            raise _validation_error(err) from err
+        return Response(s.NoteSerializer(self.get_queryset().get(pk=note.pk),
+                                         context={"request": request}).data)
+
+    def perform_destroy(self, instance):
+        services.note_delete(user=self.request.user, note=instance)
+
+    @extend_schema(responses=s.PageSerializer(many=True))
+    @action(detail=True)
+    def pages(self, request, pk=None):
+        """The note's pages with their lines, in reading order."""
+        note = self.get_object()
+        pages = selectors.note_pages(note=note)
+        return Response(s.PageSerializer(pages, many=True, context={"request": request}).data)
+
+    @extend_schema(request=None, responses={202: s.JobSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Recognize again: after a failure, or to re-read with a newer model. Lines a person
+        corrected are kept."""
+        job = services.note_recognize(user=request.user, note=self.get_object())
+        return Response(s.JobSerializer(job, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=s.RevisionSerializer(many=True))
+    @action(detail=True)
+    def revisions(self, request, pk=None):
+        """The note's revisions, newest first."""
+        note = self.get_object()
+        page = self.paginate_queryset(selectors.revision_list(note=note))
+        data = s.RevisionSerializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=s.RevertSerializer, responses=s.NoteDetailSerializer)
+    @action(detail=True, methods=["post"], url_path=r"revisions/(?P<number>\d+)/revert")
+    def revert(self, request, pk=None, number=None):
+        """Make the note read as it did at revision `number` (as a new revision)."""
+        note = self.get_object()
+        body = s.RevertSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        selectors.revision_get(note=note, number=int(number))
+        revisions.revision_revert(user=request.user, note=note, number=int(number),
+                                  base_revision=body.validated_data["revision"])
+        return Response(s.NoteDetailSerializer(self.get_queryset().get(pk=note.pk),
+                                               context={"request": request}).data)
+
+    @extend_schema(responses=FILE_RESPONSE)
+    @action(detail=True, renderer_classes=[JSONRenderer, PassthroughRenderer])
+    def thumbnail(self, request, pk=None):
+        return file_response(self.get_object().thumbnail.name)
+
+    @extend_schema(responses=FILE_RESPONSE)
+    @action(detail=True, renderer_classes=[JSONRenderer, PassthroughRenderer])
+    def original(self, request, pk=None):
+        note = self.get_object()
+        return file_response(note.original.name, download_name=note.original_name)
+
+    @extend_schema(responses=FILE_RESPONSE)
+    @action(detail=True, url_path=r"pages/(?P<number>\d+)/image", url_name="page-image",
+            renderer_classes=[JSONRenderer, PassthroughRenderer])
+    def page_image(self, request, pk=None, number=None):
+        page = get_object_or_404(self.get_object().pages, number=int(number))
+        return file_response(page.image.name)
+
+
+# Lines and jobs --------------------------------------------------------------------------------
+
+@extend_schema(tags=["lines"])
+class LineViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Line.objects.none()
+    serializer_class = s.LineSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+    error_responses = {"partial_update": [409]}
+
+    def get_queryset(self):
+        return Line.objects.filter(page__note__owner=self.request.user).select_related("page")
+
+    @extend_schema(request=s.LineUpdateSerializer, responses=s.LineSerializer)
+    def partial_update(self, request, pk=None):
+        """Correct a line. Send the note revision you read: if the line changed since, 409
+        with its current text (nothing is overwritten); merge and send again."""
+        line = self.get_object()
+        body = s.LineUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        revisions.lines_update(user=request.user, note=line.page.note,
+                               edits={line.pk: body.validated_data["text"]},
+                               base_revision=body.validated_data["revision"])
+        return Response(s.LineSerializer(self.get_queryset().get(pk=line.pk)).data)
+
+
+@extend_schema(tags=["jobs"])
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Recognition jobs, for polling an upload until its note is done or failed."""
+
+    queryset = RecognitionJob.objects.none()
+    serializer_class = s.JobSerializer
+
+    def get_queryset(self):
+        return RecognitionJob.objects.filter(note__owner=self.request.user).select_related(
+            "note").order_by("-created")
+
+
+# Instant recognition ---------------------------------------------------------------------------
+
+class RecognizeRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="One photo or scan of a page (not a PDF).",
+                                 allow_empty_file=True)
+
+
+class RecognizedLineSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    confidence = serializers.FloatField()
+    polygon = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+
+
+class RecognizeResultSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    lines = RecognizedLineSerializer(many=True, required=False,
+                                     help_text="With ?detail=1 only.")
+
+
+@extend_schema(tags=["recognize"])
+class RecognizeView(APIView):
+    """One image in, its text out, synchronously; nothing is stored."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "recognize"
+    error_responses = {"post": [413, 415]}
+
+    @extend_schema(
+        request={"multipart/form-data": RecognizeRequestSerializer},
+        parameters=[OpenApiParameter("detail", bool, description="Also return the lines.")],
+        responses={200: RecognizeResultSerializer},
+    )
+    def post(self, request):
+        from recognition import ocr  # loads the model on first use, in this process
+
+        body = RecognizeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        checked = check_upload(upload)
+        if checked.kind != "image":
+            raise UploadError(ERROR_RECOGNIZE_PDF, code="unsupported_type")
+        image = _open_image(upload)
+        result = ocr.read_page_image(image, 1)
+        data = {"text": "\n".join(line.text for line in result.lines if line.text)}
+        if request.query_params.get("detail") in ("1", "true", "yes"):
+            data["lines"] = [{"text": line.text, "confidence": round(line.confidence, 4),
+                              "polygon": [[round(x), round(y)] for x, y in line.polygon]}
+                             for line in result.lines]
+        return Response(data)
+
+
+def _open_image(upload) -> Image.Image:
+    upload.seek(0)
+    image = Image.open(upload)
+    image.load()
+    return ImageOps.exif_transpose(image)
