@@ -94,12 +94,12 @@ class TokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    error_responses = {"post": [429]}
 
     def get_throttles(self):
         return []  # counted below, on failures only, shared with the log-in page
 
-    @extend_schema(request=CredentialsSerializer, responses={200: TokenSerializer},
-                   )
+    @extend_schema(request=CredentialsSerializer, responses={200: TokenSerializer})
     def post(self, request):
         body = CredentialsSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -35,6 +35,8 @@ class NotesAutoSchema(AutoSchema):
             codes.add(400)
         if self.view.get_throttles():
             codes.add(429)
+        if self._is_list_view() and self.view.paginator is not None:
+            codes.add(404)  # a page number past the end
         extra = getattr(self.view, "error_responses", {})
         codes |= set(extra.get(getattr(self.view, "action", None) or self.method.lower(), []))
         for code in sorted(codes):

@@ -200,7 +200,7 @@ class PageSerializer(serializers.ModelSerializer):
 
 class RevisionSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True,
-                                          help_text="Null for the recognizer.")
+                                          allow_null=True, help_text="Null for the recognizer.")
     text = serializers.CharField(read_only=True)
 
     class Meta:

@@ -27,7 +27,9 @@ from recognition.models import Collection, Line, Note, RecognitionJob, Tag
 from recognition.uploads import check_upload
 
 ERROR_RECOGNIZE_PDF = "Instant recognition reads one image; upload PDFs as notes instead."
-FILE_RESPONSE = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+JPEG_RESPONSE = {(200, "image/jpeg"): OpenApiTypes.BINARY}
+ORIGINAL_RESPONSE = {(200, "image/*"): OpenApiTypes.BINARY,
+                     (200, "application/pdf"): OpenApiTypes.BINARY}
 
 
 class PassthroughRenderer(BaseRenderer):
@@ -37,6 +39,9 @@ class PassthroughRenderer(BaseRenderer):
     format = "file"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, dict):  # an error raised before the file was found
+            renderer_context["response"]["Content-Type"] = "application/json"
+            return JSONRenderer().render(data)
         return data
 
 
@@ -67,8 +72,9 @@ class CollectionViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         try:
-            services.collection_rename(user=self.request.user, collection=serializer.instance,
-                                       name=serializer.validated_data["name"])
+            services.collection_rename(
+                user=self.request.user, collection=serializer.instance,
+                name=serializer.validated_data.get("name", serializer.instance.name))
         except DjangoValidationError as err:
             raise _validation_error(err) from err
 
@@ -97,7 +103,8 @@ class TagViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         try:
             services.tag_rename(user=self.request.user, tag=serializer.instance,
-                                name=serializer.validated_data["name"])
+                                name=serializer.validated_data.get("name",
+                                                                   serializer.instance.name))
         except DjangoValidationError as err:
             raise _validation_error(err) from err
 
@@ -187,7 +194,7 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         services.note_delete(user=self.request.user, note=instance)
 
     @extend_schema(responses=s.PageSerializer(many=True))
-    @action(detail=True)
+    @action(detail=True, pagination_class=None)  # at most NOTES_MAX_PDF_PAGES: one list
     def pages(self, request, pk=None):
         """The note's pages with their lines, in reading order."""
         note = self.get_object()
@@ -225,18 +232,18 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         return Response(s.NoteDetailSerializer(self.get_queryset().get(pk=note.pk),
                                                context={"request": request}).data)
 
-    @extend_schema(responses=FILE_RESPONSE)
+    @extend_schema(responses=JPEG_RESPONSE)
     @action(detail=True, renderer_classes=[JSONRenderer, PassthroughRenderer])
     def thumbnail(self, request, pk=None):
         return file_response(self.get_object().thumbnail.name)
 
-    @extend_schema(responses=FILE_RESPONSE)
+    @extend_schema(responses=ORIGINAL_RESPONSE)
     @action(detail=True, renderer_classes=[JSONRenderer, PassthroughRenderer])
     def original(self, request, pk=None):
         note = self.get_object()
         return file_response(note.original.name, download_name=note.original_name)
 
-    @extend_schema(responses=FILE_RESPONSE)
+    @extend_schema(responses=JPEG_RESPONSE)
     @action(detail=True, url_path=r"pages/(?P<number>\d+)/image", url_name="page-image",
             renderer_classes=[JSONRenderer, PassthroughRenderer])
     def page_image(self, request, pk=None, number=None):
