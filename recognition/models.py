@@ -208,3 +208,89 @@ def document_text(lines: list[dict]) -> str:
     for line in lines:
         pages.setdefault(line["page"], []).append(line["text"])
     return "\n\n".join("\n".join(t for t in texts if t) for _, texts in sorted(pages.items()))
+
+
+# Search ----------------------------------------------------------------------------------------
+# The index behind recognition/search: one entry per line and a vocabulary per user, rebuilt
+# from the signals sent after a note's text changes. Entries point at their line and note
+# without a database constraint: the signals arrive after the commit, and a deleted note's
+# entries are still needed then, to take its words out of the vocabulary.
+
+
+class SearchLine(models.Model):
+    """What the search index holds for one line: its words and the recognizer's other readings.
+
+    Both columns hold normalized words separated by single spaces (`recognition.search.text`).
+    Migration 0004_search adds the database's own full-text index over them: on PostgreSQL a
+    generated, weighted `vector` column (words A, alternatives D) with a GIN index; on SQLite
+    the FTS5 table `SearchLineText`, kept in step by triggers.
+    """
+
+    line = models.OneToOneField(Line, primary_key=True, on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="+")
+    note = models.ForeignKey(Note, on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    terms = models.TextField()
+    # Words the recognizer also considered for this line's words (machine-read lines only).
+    alternatives = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.terms[:60]
+
+
+class SearchLineText(models.Model):
+    """SQLite only: the FTS5 table over `SearchLine` (external content, rowid = line id).
+
+    Searches start from this table, with the owner and note as (unindexed) columns of it: a
+    join would let SQLite's planner start from the owner's lines instead and run the full-text
+    query once per line. Unmanaged: migration 0004_search creates it, and the triggers that
+    keep it in step, on SQLite only.
+    """
+
+    line = models.OneToOneField(SearchLine, primary_key=True, db_column="rowid",
+                                on_delete=models.DO_NOTHING, db_constraint=False,
+                                related_name="fts")
+    note = models.ForeignKey(Note, on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
+                              db_constraint=False, related_name="+")
+    terms = models.TextField()
+    alternatives = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "recognition_searchline_fts"
+
+
+class SearchWord(models.Model):
+    """A word of a user's lines and in how many lines it occurs: what typos are matched to."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    word = models.CharField(max_length=64)
+    length = models.PositiveSmallIntegerField()
+    # Not positive: an upsert adds a negative count before the emptied rows are deleted.
+    lines = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "word"], name="unique_search_word"),
+        ]
+        indexes = [models.Index(fields=["owner", "length"], name="search_word_length")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class SearchVocabulary(models.Model):
+    """A stamp that changes with each change of a user's vocabulary (`SearchWord` rows), so
+    that a process holding the vocabulary in memory knows when to read it again."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True,
+                                 on_delete=models.CASCADE, related_name="+")
+    stamp = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return str(self.stamp)

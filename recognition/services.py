@@ -143,6 +143,18 @@ def _note_create(user, upload, check: CheckedUpload, collection, title, tags, no
         sha256=check.sha256,
         pages_total=check.pages,
     )
+    note_files_store(note, upload, check, stored)
+    note.full_clean()
+    note.save()
+    note.tags.set(tags)
+    _job_queue(note)
+    return note
+
+
+def note_files_store(note: Note, upload: UploadedFile, check: CheckedUpload,
+                     stored: list[str]) -> None:
+    """Save a checked upload as the note's original, with its thumbnail, under a random
+    folder; every name saved is appended to `stored`, for the caller's clean-up on failure."""
     folder = f"notes/{note.storage_key}"
     upload.seek(0)
     note.original.name = default_storage.save(f"{folder}/original{check.extension}", upload)
@@ -150,11 +162,6 @@ def _note_create(user, upload, check: CheckedUpload, collection, title, tags, no
     note.thumbnail.name = default_storage.save(f"{folder}/thumbnail.jpg",
                                                ContentFile(check.thumbnail))
     stored.append(note.thumbnail.name)
-    note.full_clean()
-    note.save()
-    note.tags.set(tags)
-    _job_queue(note)
-    return note
 
 
 def note_update(*, user, note: Note, title: str, collection: Collection,

@@ -1,12 +1,15 @@
 from django.urls import path
 
 from recognition import editing, views
+from recognition.exports import views as exchange
+from recognition.search import views as search_views
 
 app_name = "recognition"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("notes/upload/", views.note_upload, name="upload"),
+    path("notes/import/", exchange.note_import, name="note-import"),
     path("notes/<int:pk>/", views.note_detail, name="note"),
     path("notes/<int:pk>/status/", views.note_status, name="note-status"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note-edit"),
@@ -15,6 +18,11 @@ urlpatterns = [
     path("notes/<int:pk>/thumbnail/", views.note_thumbnail, name="note-thumbnail"),
     path("notes/<int:pk>/original/", views.note_original, name="note-original"),
     path("notes/<int:pk>/pages/<int:number>/image/", views.page_image, name="page-image"),
+    path("notes/<int:pk>/lines/<int:line_id>/crop/", search_views.line_crop,
+         name="line-crop"),
+    path("search/", search_views.search, name="search"),
+    path("notes/<int:pk>/export/<slug:format>/", exchange.note_export,
+         name="note-export"),
     path("notes/<int:pk>/text/", editing.note_text, name="note-text"),
     path("notes/<int:pk>/lines/<int:line_id>/", editing.line_update, name="line-update"),
     path("notes/<int:pk>/history/", editing.note_history, name="note-history"),
@@ -25,4 +33,6 @@ urlpatterns = [
     path("collections/<int:pk>/", views.collection_detail, name="collection"),
     path("collections/<int:pk>/rename/", views.collection_rename, name="collection-rename"),
     path("collections/<int:pk>/delete/", views.collection_delete, name="collection-delete"),
+    path("collections/<int:pk>/export/<slug:format>/", exchange.collection_export,
+         name="collection-export"),
 ]

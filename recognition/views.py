@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from recognition import selectors, services
 from recognition.exceptions import NoteBusyError, UploadError
+from recognition.exports.registry import FORMATS
 from recognition.files import file_response
 from recognition.forms import CollectionForm, NoteEditForm, UploadForm
 
@@ -152,6 +153,7 @@ def collection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": selectors.note_list(user=request.user, collection=collection),
         "form": CollectionForm(initial={"name": collection.name}),
         "upload_form": UploadForm(user=request.user, initial={"collection": collection}),
+        "export_formats": [(f.name, f.label) for f in FORMATS.values()],
     })
 
 

@@ -32,9 +32,11 @@ def object_urls(objects) -> list[str]:
         "note-original": [note.pk], "page-image": [note.pk, 1],
         "collection": [collection.pk], "collection-rename": [collection.pk],
         "collection-delete": [collection.pk],
+        "note-export": [note.pk, "pdf"], "collection-export": [collection.pk, "pdf"],
         "note-text": [note.pk], "note-history": [note.pk], "revision": [note.pk, 1],
         "revision-revert": [note.pk, 1],
         "line-update": [note.pk, note.pages.get().lines.first().pk],
+        "line-crop": [note.pk, note.pages.get().lines.first().pk],
     }
     resolver = get_resolver()
     app_names = {

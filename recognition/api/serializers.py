@@ -11,7 +11,8 @@ from rest_framework import serializers
 from recognition.models import Collection, Line, Note, Page, RecognitionJob, Revision, Tag
 
 
-def _url(serializer, name: str, *args) -> str:
+def absolute_url(serializer, name: str, *args) -> str:
+    """The absolute URL of an API route, for the serializer's request."""
     request = serializer.context.get("request")
     path = reverse(f"api:{name}", args=args)
     return request.build_absolute_uri(path) if request else path
@@ -81,10 +82,10 @@ class NoteSerializer(serializers.ModelSerializer):
         return note.jobs.values_list("pk", flat=True).first()
 
     def get_thumbnail_url(self, note: Note) -> str:
-        return _url(self, "note-thumbnail", note.pk)
+        return absolute_url(self, "note-thumbnail", note.pk)
 
     def get_original_url(self, note: Note) -> str:
-        return _url(self, "note-original", note.pk)
+        return absolute_url(self, "note-original", note.pk)
 
 
 class NoteUpdateSerializer(serializers.Serializer):
@@ -177,7 +178,7 @@ class NoteDetailSerializer(NoteSerializer):
     pages_url = serializers.SerializerMethodField()
 
     def get_pages_url(self, note: Note) -> str:
-        return _url(self, "note-pages", note.pk)
+        return absolute_url(self, "note-pages", note.pk)
 
     @extend_schema_field(LineSerializer(many=True))
     def get_lines(self, note: Note) -> list[dict]:
@@ -195,7 +196,7 @@ class PageSerializer(serializers.ModelSerializer):
         fields = ["number", "width", "height", "skew", "recognized", "image_url", "lines"]
 
     def get_image_url(self, page: Page) -> str:
-        return _url(self, "note-page-image", page.note_id, page.number)
+        return absolute_url(self, "note-page-image", page.note_id, page.number)
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -229,4 +230,4 @@ class JobSerializer(serializers.ModelSerializer):
                 "percent": note.progress_percent}
 
     def get_note_url(self, job: RecognitionJob) -> str:
-        return _url(self, "note-detail", job.note_id)
+        return absolute_url(self, "note-detail", job.note_id)

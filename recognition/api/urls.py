@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from recognition.api import views
+from recognition.api import exchange, views
 
 app_name = "api"
 
@@ -21,5 +21,8 @@ router.register("jobs", views.JobViewSet, basename="job")
 urlpatterns = [
     path("auth/", include("accounts.api_urls")),
     path("recognize/", views.RecognizeView.as_view(), name="recognize"),
+    path("search/", exchange.SearchView.as_view(), name="search"),
+    path("lines/<int:pk>/crop/", exchange.LineCropView.as_view(), name="line-crop"),
+    path("notes/<int:pk>/export/", exchange.NoteExportView.as_view(), name="note-export"),
     path("", include(router.urls)),
 ]

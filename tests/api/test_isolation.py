@@ -32,6 +32,7 @@ def detail_urls(objects) -> list[str]:
         "note-revisions": [note], "note-revert": [note, 1], "note-thumbnail": [note],
         "note-original": [note], "note-page-image": [note, 1],
         "line-detail": [objects["line"].pk], "job-detail": [objects["job"].pk],
+        "line-crop": [objects["line"].pk], "note-export": [note],
     }
     patterns = get_resolver().namespace_dict["api"][1].reverse_dict.lists()
     with_ids = {name for name, found in patterns
@@ -55,7 +56,9 @@ def test_another_user_gets_404_everywhere(bob_api, alice_objects, method):
 
 
 def test_lists_hold_only_ones_own(bob_api, alice_objects):
-    for path in ["/api/v1/notes/", "/api/v1/collections/", "/api/v1/tags/", "/api/v1/jobs/"]:
+    line_text = alice_objects["line"].text
+    for path in ["/api/v1/notes/", "/api/v1/collections/", "/api/v1/tags/", "/api/v1/jobs/",
+                 f"/api/v1/search/?q={line_text}", "/api/v1/search/?q=diary"]:
         body = bob_api.get(path).json()
         assert body["count"] == 0 and SECRET not in str(body), path
 
