@@ -257,6 +257,7 @@ def report(results: dict) -> str:
     killed = ("A busy worker was killed with SIGKILL at {:.0f} s; ".format(b["killed_at_s"])
               if b["killed_at_s"] else "No worker was caught busy to kill; ")
     curve = " → ".join(f"{v}" for v in mem["curve_mb"])
+    plateau = statistics.median(mem["curve_mb"][:4])
     return f"""# Platform benchmark
 
 {run_by} Each part in a fresh data
@@ -302,8 +303,8 @@ process for all of them (no recycling), resident set sampled every 0.2 s ({mem["
 samples): **peak {mem["peak_mb"]:.0f} MB**; highest over the first 10 pages
 {mem["first_10_pages_mb"]:.0f} MB, over the last 10 {mem["last_10_pages_mb"]:.0f} MB.
 Highest per 10 pages, in MB: {curve}.
-The photos settle near 630 MB; the scanned pages (A4, more and longer lines than the
-photos) need more per page, without a steady climb: no leak over 100 pages (the worker
+The photos settle near {plateau:.0f} MB; the scanned pages (A4, more and longer lines than
+the photos) need more per page, without a steady climb: no leak over 100 pages (the worker
 trims its heap after each page).
 {mem["seconds_per_page"]:.2f} s per page end to end, {mem["failed_notes"]} notes failed.
 
