@@ -25,6 +25,7 @@ from PIL import Image, ImageOps
 from ml.errors import DataError
 from ml.groundtruth import GroundTruthPage, read_ground_truth
 from recognition.exceptions import UploadError
+from recognition.images import jpeg_bytes
 from recognition.models import Collection, Line, Note, Page, Revision
 from recognition.revisions import revision_record
 from recognition.services import collection_default, note_files_store
@@ -52,7 +53,6 @@ ERROR_LINE_OUTSIDE = (
     "Line “{line}” of “{xml}” lies outside “{image}” ({width}×{height} pixels): choose the "
     "image the XML was made from."
 )
-PAGE_IMAGE_QUALITY = 90
 # Tools round and pad line polygons: a line may reach this share of the image beyond its edge.
 OUTSIDE_TOLERANCE = 0.02
 
@@ -172,7 +172,7 @@ def _note_create(user, collection: Collection, title: str, upload: UploadedFile,
 def _page_create(note: Note, image: Image.Image, transcript: GroundTruthPage,
                  stored: list[str]) -> Page:
     name = default_storage.save(f"notes/{note.storage_key}/page-001.jpg",
-                                ContentFile(_jpeg(image)))
+                                ContentFile(jpeg_bytes(image)))
     stored.append(name)
     page = Page.objects.create(note=note, number=1, image=name, width=image.width,
                                height=image.height, recognized=True)
@@ -198,12 +198,3 @@ def _box(bbox) -> list[tuple[int, int]]:
     return [(x0, y0), (x1 - 1, y0), (x1 - 1, y1 - 1), (x0, y1 - 1)]
 
 
-def _jpeg(image: Image.Image) -> bytes:
-    """The page image as the upright JPEG every page has (as recognition stores them)."""
-    if image.mode not in ("RGB", "L"):
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", rgba.size, "white")
-        image.paste(rgba, mask=rgba.getchannel("A"))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=PAGE_IMAGE_QUALITY)
-    return out.getvalue()

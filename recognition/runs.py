@@ -6,7 +6,6 @@ Only workers import this module (through `tasks`); it loads the model via `ocr`.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from PIL import Image, ImageOps
 
 from recognition import ocr
 from recognition.exceptions import RecognitionAppError, RecognitionInterrupted
+from recognition.images import jpeg_bytes
 from recognition.models import Line, Note, Page, RecognitionJob, Revision
 from recognition.revisions import revision_record
 
@@ -29,7 +29,6 @@ ERROR_INTERRUPTED = "Recognition did not finish (the worker stopped). Retry it."
 ERROR_UNEXPECTED = (
     "Recognition failed unexpectedly ({kind}). Retry it, or contact us if it fails again."
 )
-PAGE_IMAGE_QUALITY = 90
 
 
 def recognition_run(*, job_id: int) -> None:
@@ -143,15 +142,8 @@ def _load(name: str) -> Image.Image:
 
 
 def _page_save(note: Note, number: int, image: Image.Image) -> Page:
-    if image.mode not in ("RGB", "L"):
-        background = Image.new("RGB", image.size, "white")
-        rgba = image.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        image = background
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=PAGE_IMAGE_QUALITY)
     name = default_storage.save(f"notes/{note.storage_key}/page-{number:03d}.jpg",
-                                ContentFile(out.getvalue()))
+                                ContentFile(jpeg_bytes(image)))
     return Page.objects.create(note=note, number=number, image=name, width=image.width,
                                height=image.height)
 

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 
 from recognition.exceptions import UploadError
+from recognition.images import flattened, jpeg_bytes
 
 register_heif_opener()
 
@@ -159,17 +160,9 @@ def _check_image(name: str, data: bytes) -> tuple[str, bytes]:
 
 
 def _thumbnail(image: Image.Image) -> bytes:
-    image = ImageOps.exif_transpose(image)
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGBA") if "A" in image.getbands() else image.convert("RGB")
-        if image.mode == "RGBA":
-            background = Image.new("RGB", image.size, "white")
-            background.paste(image, mask=image.getchannel("A"))
-            image = background
+    image = flattened(ImageOps.exif_transpose(image))
     image.thumbnail(THUMBNAIL_SIZE)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=80)
-    return out.getvalue()
+    return jpeg_bytes(image, quality=80)
 
 
 def _pdf_problem(name: str, data: bytes) -> str:

@@ -52,6 +52,11 @@ class ProgressSerializer(serializers.Serializer):
     percent = serializers.IntegerField()
 
 
+def note_progress(note: Note) -> dict:
+    return {"pages_done": note.pages_done, "pages_total": note.pages_total,
+            "percent": note.progress_percent}
+
+
 class NoteSerializer(serializers.ModelSerializer):
     """A note in lists and as returned by uploads and updates."""
 
@@ -71,8 +76,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, note: Note) -> dict:
-        return {"pages_done": note.pages_done, "pages_total": note.pages_total,
-                "percent": note.progress_percent}
+        return note_progress(note)
 
     def get_job(self, note: Note) -> int | None:
         """The latest recognition job, to poll at /jobs/{id}/."""
@@ -225,9 +229,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job: RecognitionJob) -> dict:
-        note = job.note
-        return {"pages_done": note.pages_done, "pages_total": note.pages_total,
-                "percent": note.progress_percent}
+        return note_progress(job.note)
 
     def get_note_url(self, job: RecognitionJob) -> str:
         return absolute_url(self, "note-detail", job.note_id)

@@ -24,6 +24,7 @@ from PIL import Image
 
 from recognition.exports.document import Document, DocumentPage
 from recognition.exports.layout import PlacedLine, placed_lines
+from recognition.images import jpeg_bytes
 
 A4_LONG_SIDE = 841.89  # points; a photo has no resolution, so its long side becomes A4's
 GLYPH_WIDTH = 500  # every glyph, in 1/1000 of the font size (Tz fits a line to its width)
@@ -146,7 +147,7 @@ def _image(pdf: pikepdf.Pdf, data: bytes | None) -> pikepdf.Stream | None:
         return None
     with Image.open(io.BytesIO(data)) as image:
         if image.format != "JPEG" or image.mode not in ("L", "RGB"):
-            data = _as_jpeg(image)
+            data = jpeg_bytes(image, quality=JPEG_QUALITY)
         width, height, gray = image.width, image.height, image.mode == "L"
     return pikepdf.Stream(
         pdf, data, Type=Name.XObject, Subtype=Name.Image, Width=width, Height=height,
@@ -154,14 +155,6 @@ def _image(pdf: pikepdf.Pdf, data: bytes | None) -> pikepdf.Stream | None:
         Filter=Name.DCTDecode)
 
 
-def _as_jpeg(image: Image.Image) -> bytes:
-    if image.mode != "L":
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", image.size, "white")
-        image.paste(rgba, mask=rgba.getchannel("A"))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=JPEG_QUALITY)
-    return out.getvalue()
 
 
 class _InvisibleFonts:
