@@ -79,6 +79,18 @@ def page_image() -> Image.Image:
     return Image.fromarray(page.image)
 
 
+def urls_for(namespace: str, args_by_name: dict[str, list]) -> list[str]:
+    """The namespace's URLs for the given objects; fails when the URLconf has a route with
+    an id that `args_by_name` does not list, so that a new one cannot be left untested."""
+    from django.urls import get_resolver, reverse
+
+    patterns = get_resolver().namespace_dict[namespace][1].reverse_dict.lists()
+    with_ids = {name for name, found in patterns
+                if isinstance(name, str) and any(p[0][0][1] for p in found)}
+    assert with_ids == set(args_by_name), f"list the new {namespace} URL with an id here"
+    return [reverse(f"{namespace}:{name}", args=args) for name, args in args_by_name.items()]
+
+
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **options)

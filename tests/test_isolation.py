@@ -5,10 +5,11 @@ fails here until it is listed) without anyone remembering to add it.
 """
 
 import pytest
-from django.urls import get_resolver, reverse
+from django.urls import reverse
 
 from recognition import services
 from recognition.models import Collection, Note
+from tests.conftest import urls_for
 from tests.factories import CollectionFactory
 
 SECRET_TITLE = "Alice's private diary"
@@ -38,13 +39,7 @@ def object_urls(objects) -> list[str]:
         "line-update": [note.pk, note.pages.get().lines.first().pk],
         "line-crop": [note.pk, note.pages.get().lines.first().pk],
     }
-    resolver = get_resolver()
-    app_names = {
-        name for name, patterns in resolver.namespace_dict["recognition"][1].reverse_dict.lists()
-        if isinstance(name, str) and any(p[0][0][1] for p in patterns)
-    }
-    assert app_names == set(args_by_name), "list the new URL with an id here"
-    return [reverse(f"recognition:{name}", args=args) for name, args in args_by_name.items()]
+    return urls_for("recognition", args_by_name)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
