@@ -16,6 +16,7 @@ from pathlib import Path
 from ml.ctc import Alternative, Word
 from ml.errors import CheckpointError, ImageError, MLError
 from ml.images import ImageInput
+from ml.page.budget import PageBudget
 from ml.page.pipeline import PageLine, PageResult, SegmentedPage, read_page, segment_page
 from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
 
@@ -25,6 +26,7 @@ __all__ = [
     "CheckpointError",
     "ImageError",
     "MLError",
+    "PageBudget",
     "PageLine",
     "PageResult",
     "RecognizedLine",
@@ -65,6 +67,13 @@ def recognize_page(
     *,
     beam_width: int | None = None,
     alternatives: int = 3,
+    budget: PageBudget | None = None,
 ) -> PageResult:
-    """Find, order and read the lines of a page photo or scan; polygons are in its pixels."""
-    return read_page(recognizer, image, beam_width=beam_width, alternatives=alternatives)
+    """Find, order and read the lines of a page photo or scan; polygons are in its pixels.
+
+    The budget (default `PageBudget()`) bounds the time one page may take; a page that runs out
+    of it comes back with `partial` set and its remaining lines located but not read.
+    """
+    return read_page(
+        recognizer, image, beam_width=beam_width, alternatives=alternatives, budget=budget
+    )

@@ -23,13 +23,12 @@ from ml.ctc import Decoding, decode
 from ml.images import ImageInput, batch_lines, prepare_line
 from ml.lm import BEAM_WIDTH, CharNgramLM
 from ml.model import CRNN
+from ml.page.budget import Deadline
 
 DEFAULT_MODEL = Path(__file__).with_name("weights") / "crnn.pt"
 LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
 CHUNK_LINES = 256
-BATCH_PIXEL_COLUMNS = 16 * 640  # padded columns per batch: 16 lines of 16x their height
-LM_FILE_NAME = "charlm.json.gz"  # a model's language model lives beside it
-CHUNK_LINES = 256
+DEADLINE_CHUNK_LINES = 32  # under a deadline, smaller chunks: the clock is checked more often
 BATCH_PIXEL_COLUMNS = 16 * 640  # padded columns per batch: 16 lines of 16x their height
 
 
@@ -150,11 +149,33 @@ class Recognizer:
         *,
         beam_width: int | None = None,
         alternatives: int = 0,
+        deadline: Deadline | None = None,
     ) -> list[RecognizedLine]:
         """Text, confidences and (if alternatives > 1) alternative readings of each word.
 
-        beam_width None: beam search with the LM if there is one, else greedy.
+        beam_width None: beam search with the LM if there is one, else greedy. With a deadline,
+        lines decoded after its beam share are decoded greedily, and lines it leaves no time
+        for come back as None.
         """
+        results: list[RecognizedLine | None] = []
+        # In chunks: memory stays bounded however many lines come in, each chunk is still large
+        # enough to sort into batches of similar widths, and a deadline is checked between them.
+        chunk = CHUNK_LINES if deadline is None else DEADLINE_CHUNK_LINES
+        for start in range(0, len(images), chunk):
+            if deadline is not None and deadline.expired():
+                results += [None] * (len(images) - start)
+                break
+            lines = [prepare_line(image, self.height) for image in images[start : start + chunk]]
+            for log_probs in line_log_probs(self.model, lines, batch_size=self.batch_size):
+                if deadline is not None and deadline.expired():
+                    results.append(None)
+                    continue
+                cheap = deadline is not None and not deadline.beam_allowed()
+                options = self._decode_options(1 if cheap else beam_width, alternatives)
+                results.append(_to_result(decode(log_probs, self.charset, **options)))
+        return results
+
+    def _decode_options(self, beam_width: int | None, alternatives: int) -> dict:
         if beam_width is None:
             beam_width = BEAM_WIDTH if self.lm else 1
         options = {"beam_width": beam_width, "alternatives": alternatives}
@@ -164,18 +185,7 @@ class Recognizer:
                 "lm_weight": self.lm.weight,
                 "length_bonus": self.lm.length_bonus,
             }
-        results = []
-        # In chunks: memory stays bounded however many lines come in, and each chunk is still
-        # large enough to sort into batches of similar widths.
-        for start in range(0, len(images), CHUNK_LINES):
-            lines = [
-                prepare_line(image, self.height) for image in images[start : start + CHUNK_LINES]
-            ]
-            results += [
-                _to_result(decode(lp, self.charset, **options))
-                for lp in line_log_probs(self.model, lines, batch_size=self.batch_size)
-            ]
-        return results
+        return options
 
 
 def _to_result(decoding: Decoding) -> RecognizedLine:

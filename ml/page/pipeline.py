@@ -12,13 +12,14 @@ recognized as one batch.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from ml.ctc import Word
 from ml.images import ImageInput
+from ml.page.budget import Deadline, PageBudget
 from ml.page.preprocess import PreparedPage, prepare_page
 from ml.page.segment import Box, LineRegion, segment_lines
 from ml.recognizer import Recognizer
@@ -32,12 +33,13 @@ CROP_PAD_X = 0.1
 
 @dataclass(frozen=True)
 class PageLine:
-    polygon: tuple[Point, ...]  # 4 corners on the original image, clockwise from top-left
-    baseline: tuple[Point, Point]  # left and right end, original image
+    polygon: tuple[Point, ...]  # the line's region on the original image, clockwise
+    baseline: tuple[Point, ...]  # left to right along the writing, original image
     block: int  # index of the block (column, paragraph group) in reading order
     text: str = ""
     confidence: float = 0.0
     words: tuple[Word, ...] = ()
+    read: bool = True  # False: located, but the page's time budget ran out before reading it
 
     @property
     def bbox(self) -> tuple[int, int, int, int]:
@@ -52,6 +54,11 @@ class PageResult:
     lines: tuple[PageLine, ...]  # reading order
     skew: float  # degrees corrected
     timings: dict[str, float]  # seconds per stage
+    partial: bool = False  # the time budget ran out: some lines are located but not read
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for line in self.lines if not line.read)
 
     @property
     def text(self) -> str:
@@ -88,26 +95,32 @@ def read_page(
     *,
     beam_width: int | None = None,
     alternatives: int = 3,
+    budget: PageBudget | None = None,
 ) -> PageResult:
-    """Segment a page and recognize every line."""
+    """Segment a page and recognize every line, within the page's budget of time and lines."""
+    deadline = Deadline(budget or PageBudget())
     segmented = segment_page(image)
     start = time.perf_counter()
     results = (
         recognizer.recognize(
-            list(segmented.crops), beam_width=beam_width, alternatives=alternatives
+            list(segmented.crops),
+            beam_width=beam_width,
+            alternatives=alternatives,
+            deadline=deadline,
         )
         if segmented.crops
         else []
     )
     timings = dict(segmented.timings, recognize=time.perf_counter() - start)
     lines = tuple(
-        PageLine(
-            line.polygon, line.baseline, line.block, result.text, result.confidence, result.words
-        )
+        replace(line, text=result.text, confidence=result.confidence, words=result.words)
+        if result is not None
+        else replace(line, read=False)
         for line, result in zip(segmented.lines, results, strict=True)
     )
     width, height = segmented.prepared.original_size
-    return PageResult(width, height, lines, segmented.prepared.skew, timings)
+    partial = any(not line.read for line in lines)
+    return PageResult(width, height, lines, segmented.prepared.skew, timings, partial)
 
 
 def _locate(region: LineRegion, to_original: np.ndarray) -> PageLine:
