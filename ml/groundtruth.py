@@ -2,10 +2,13 @@
 
 These are the formats eScriptorium, kraken, Transkribus and OCR-D exchange. Both readers accept
 any version of their schema (the namespace is ignored) and return the same `GroundTruthPage`.
+The JSON page files of `../shared/data/pages-fr` (regions holding lines with polygon, baseline
+and text) are read into it too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -37,10 +40,15 @@ class GroundTruthPage:
     width: int
     height: int
     lines: tuple[GroundTruthLine, ...]
+    # Regions that hold no transcribed line: text may be there (a printed header, a stamp, a
+    # page number) that nobody annotated, so it is neither a line nor background.
+    unannotated: tuple[tuple[Point, ...], ...] = ()
 
 
 def read_ground_truth(path: str | Path) -> GroundTruthPage:
-    """Read an ALTO or PAGE XML file, whichever it is."""
+    """Read an ALTO or PAGE XML file, whichever it is (or a pages-fr JSON page)."""
+    if Path(path).suffix == ".json":
+        return read_page_json(path)
     root = _parse(Path(path))
     name = _local(root.tag)
     if name == "alto":
@@ -62,6 +70,43 @@ def read_page_xml(path: str | Path) -> GroundTruthPage:
     if _local(root.tag) != "PcGts":
         raise DataError(f"{path}: not a PAGE XML file")
     return _read_page(Path(path), root)
+
+
+def read_page_json(path: str | Path) -> GroundTruthPage:
+    """A page of `pages-fr`: {"image", "width", "height", "regions": [{"polygon", "lines"}]}."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lines, unannotated = [], []
+        for r, region in enumerate(data["regions"]):
+            if not region["lines"]:
+                unannotated.append(_rounded(region["polygon"]))
+            for i, line in enumerate(region["lines"]):
+                polygon = _rounded(line["polygon"])
+                lines.append(
+                    GroundTruthLine(
+                        id=f"r{r}l{i}",
+                        text=collapse_whitespace(line.get("text", "")),
+                        bbox=_bbox(polygon),
+                        polygon=polygon,
+                        baseline=_rounded(line.get("baseline") or ()),
+                        block=f"r{r}",
+                    )
+                )
+        return GroundTruthPage(
+            xml=path,
+            image=path.with_name(data["image"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            lines=tuple(lines),
+            unannotated=tuple(p for p in unannotated if len(p) >= 3),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataError(f"Cannot read page JSON {path}: {err}") from err
+
+
+def _rounded(points) -> tuple[Point, ...]:
+    return tuple((round(float(x)), round(float(y))) for x, y in points)
 
 
 def _parse(path: Path) -> ET.Element:
@@ -238,6 +283,8 @@ def write_page_xml(page: GroundTruthPage, path: str | Path) -> None:
             region = regions[block] = ET.SubElement(page_el, f"{ns}TextRegion", id=block)
             ET.SubElement(region, f"{ns}Coords", points="0,0")
         line_el = ET.SubElement(region, f"{ns}TextLine", id=line.id or f"l{index}")
+        if line.kind:
+            line_el.set("custom", f"structure {{type:{line.kind};}}")
         polygon = line.polygon or _box_polygon(line.bbox)
         ET.SubElement(line_el, f"{ns}Coords", points=_format_points(polygon))
         if line.baseline:

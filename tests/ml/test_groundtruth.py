@@ -86,3 +86,42 @@ def test_cut_line_outside_the_image_is_refused():
     line = GroundTruthLine(id="far", text="x", bbox=(900, 900, 950, 950))
     with pytest.raises(DataError, match="outside the page"):
         cut_line(np.zeros((300, 600), np.uint8), line)
+
+
+def test_pages_json_reads_lines_and_marks_regions_without_lines_unannotated(tmp_path):
+    import json
+
+    data = {
+        "image": "p.jpg",
+        "width": 400,
+        "height": 300,
+        "regions": [
+            {"polygon": [[0, 0], [400, 0], [400, 40], [0, 40]], "lines": []},
+            {
+                "polygon": [[10, 50], [390, 50], [390, 200], [10, 200]],
+                "lines": [
+                    {
+                        "polygon": [[20.4, 60], [380, 60], [380, 100], [20.4, 100]],
+                        "baseline": [[20.4, 90.6], [380, 90.6]],
+                        "text": "Une  ligne",
+                    }
+                ],
+            },
+        ],
+    }
+    (tmp_path / "p.json").write_text(json.dumps(data))
+    page = read_ground_truth(tmp_path / "p.json")
+    assert page.image == tmp_path / "p.jpg"
+    (line,) = page.lines
+    assert (line.text, line.bbox) == ("Une ligne", (20, 60, 381, 101))
+    assert line.baseline == ((20, 91), (380, 91))
+    assert page.unannotated == (((0, 0), (400, 0), (400, 40), (0, 40)),)
+
+
+def test_page_xml_round_trips_line_kinds(tmp_path):
+    from ml.groundtruth import GroundTruthPage, write_page_xml
+
+    line = GroundTruthLine("l0", "Yours truly", (10, 10, 90, 30), kind="Signature", block="r1")
+    page = GroundTruthPage(tmp_path / "p.xml", tmp_path / "p.png", 100, 50, (line,))
+    write_page_xml(page, tmp_path / "p.xml")
+    assert read_ground_truth(tmp_path / "p.xml").lines[0].kind == "Signature"
