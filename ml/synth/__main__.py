@@ -4,6 +4,9 @@ python -m ml.synth fonts [--dest .cache/fonts]
     fetch the pinned handwriting and print fonts (npm registry) with their licences
 python -m ml.synth render --split test --count 1000 --seed 2026 --out .cache/data/synth-test
     render a fixed set of lines (PNG + manifest.tsv) in the fonts of one split
+python -m ml.synth pages --split test --count 30 --seed 7 --out DIR [--layout mixed]
+    render photographed pages (JPEG + PAGE XML with polygons, baselines and line kinds);
+    --layout is mixed (default), notes, letter or blank
 """
 
 from __future__ import annotations
@@ -54,38 +57,58 @@ def render(config: RenderConfig) -> Path:
 
 
 def render_pages(
-    out: Path, split: str, count: int, seed: int, font_dir: Path, vocabulary: Path | None
+    out: Path,
+    split: str,
+    count: int,
+    seed: int,
+    font_dir: Path,
+    vocabulary: Path | None,
+    layout: str = "mixed",
 ) -> Path:
-    """Write `count` synthetic page photos with PAGE XML ground truth; returns the folder."""
-    from ml.groundtruth import GroundTruthLine, GroundTruthPage, write_page_xml
-    from ml.synth.page import sample_pages
+    """Write `count` synthetic page photos with PAGE XML ground truth; returns the folder.
 
-    fonts = [f for f in load_fonts(font_dir, split=split) if f.style == "handwriting"]
+    Each line gets its polygon, baseline and kind ("Handwritten", "Print", "Typewritten",
+    "Signature"); a blank page gets an XML without lines. `layout` "mixed" draws notes,
+    letters and blank pages in the proportions of `PageStyle.random`.
+    """
+    from ml.synth.page import iter_pages
+
+    fonts = load_fonts(font_dir, split=split)
+    hands = [f for f in fonts if f.style == "handwriting"]
+    prints = [f for f in fonts if f.style == "print"]
     vocab = Vocabulary.load(vocabulary) if vocabulary else Vocabulary.from_wordfreq()
     out.mkdir(parents=True, exist_ok=True)
-    for i, page in enumerate(sample_pages(fonts, vocab, count, seed)):
+    pages = iter_pages(
+        hands, vocab, count, seed, print_fonts=prints, layout=None if layout == "mixed" else layout
+    )
+    for i, page in enumerate(pages):
         image_path = out / f"page{i:03d}.jpg"
         cv2.imwrite(
             str(image_path),
             cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR),
             [cv2.IMWRITE_JPEG_QUALITY, 92],
         )
-        lines = tuple(
-            GroundTruthLine(
-                id=f"l{j}",
-                text=line.text,
-                bbox=line.bbox,
-                polygon=tuple((round(x), round(y)) for x, y in line.polygon),
-                block=f"r{line.block}",
-            )
-            for j, line in enumerate(page.lines)
-        )
-        height, width = page.image.shape[:2]
-        write_page_xml(
-            GroundTruthPage(out / f"page{i:03d}.xml", image_path, width, height, lines),
-            out / f"page{i:03d}.xml",
-        )
+        _write_ground_truth(page, image_path, out / f"page{i:03d}.xml")
     return out
+
+
+def _write_ground_truth(page, image_path: Path, xml_path: Path) -> None:
+    from ml.groundtruth import GroundTruthLine, GroundTruthPage, write_page_xml
+
+    lines = tuple(
+        GroundTruthLine(
+            id=f"l{j}",
+            text=line.text,
+            bbox=line.bbox,
+            polygon=tuple((round(x), round(y)) for x, y in line.polygon),
+            baseline=tuple((round(x), round(y)) for x, y in line.baseline),
+            kind=line.kind.capitalize(),  # the real data's convention: "Handwritten", ...
+            block=f"r{line.block}",
+        )
+        for j, line in enumerate(page.lines)
+    )
+    height, width = page.image.shape[:2]
+    write_page_xml(GroundTruthPage(xml_path, image_path, width, height, lines), xml_path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     pages.add_argument("--seed", type=int, default=7)
     pages.add_argument("--fonts", type=Path, default=DEFAULT_FONT_DIR)
     pages.add_argument("--vocabulary", type=Path, default=None)
+    pages.add_argument("--layout", choices=("mixed", "notes", "letter", "blank"), default="mixed")
     args = parser.parse_args(argv)
     if args.command == "pages":
-        print(
-            render_pages(args.out, args.split, args.count, args.seed, args.fonts, args.vocabulary)
-        )
+        options = (args.out, args.split, args.count, args.seed, args.fonts, args.vocabulary)
+        print(render_pages(*options, layout=args.layout))
     elif args.command == "fonts":
         fetched = fetch_fonts(args.dest)
         print(f"{fetched} fonts fetched into {args.dest}", file=sys.stderr)

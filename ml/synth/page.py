@@ -1,41 +1,75 @@
-"""Synthetic note pages with exact line ground truth, for the page pipeline's tests and benchmarks.
+"""Synthetic photographed pages with exact line ground truth, for line segmentation.
 
-A page is composed like a real one: paper (plain, ruled, squared, with or without a margin
-line), an optional heading, one or two blocks of handwritten lines in one "writer's" font and
-ink, bullets and short lines; then photographed: laid on a table, rotated, seen in perspective,
-unevenly lit, blurred, noisy, JPEG-compressed. Every line's ground-truth polygon goes through the
-same geometric transforms as the pixels, so it stays exact.
+A page is composed like a real one and then photographed:
+- paper (`ml.synth.paper`): plain, ruled, squared, linen (a visible woven crosshatch), laid or
+  recycled; white to aged brown, with foxing, show-through of the reverse side, stains, folds,
+  punch holes, dust and hair;
+- a layout: "notes" (an optional heading, one or two columns of handwritten lines, bullets,
+  skipped lines), "letter" (`ml.synth.letter`: printed letterhead, date at the top right,
+  handwritten or typewritten body, signature, side note) or "blank" (no line at all: a page of
+  texture and artefacts must read as empty);
+- the photo: the sheet on a table (dark for archive shots, with a ruler and/or colour chart
+  beside or partly on the sheet, never over writing), rotated, in perspective, unevenly lit,
+  blurred, noisy, JPEG-compressed.
+
+Ground truth, per line, in photo pixels (each point goes through the same homography as the
+pixels, so it stays exact):
+- `polygon`: the 4 corners of the line's ink box on the sheet, clockwise from top-left;
+- `baseline`: the line letters without descenders sit on, where the text was drawn, left to
+  right, at least 2 points (about every 120 paper pixels, following drift and bends);
+- `x_height`: the font's 'x' height at the line's size, measured at the middle of the line;
+  for lines without lowercase letters (capitals, digits) 0.7 x the font's cap height;
+- `kind`: "handwritten", "print", "typewritten" or "signature";
+- `block`: reading order is by block, then line: for notes the heading and left column are
+  block 0 and the right column block 1; for letters see `ml.synth.letter`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ml.synth import augment
+from ml.synth import augment, paper
 from ml.synth.fonts import Font
-from ml.synth.render import draw_ink, fit_text_to_font, truetype
+from ml.synth.letter import Pen, Pens, Written, pick, write, write_letter
+from ml.synth.render import fit_text_to_font, truetype
 from ml.synth.text import TextSampler
 
 Point = tuple[float, float]
 
+KINDS = ("handwritten", "print", "typewritten", "signature")
+LAYOUTS = ("notes", "letter", "blank")
 INK_COLOURS = ((20, 20, 25), (25, 35, 120), (15, 40, 90), (60, 60, 60), (90, 30, 30))
-RULING_BLUE = (170, 190, 225)
-MARGIN_RED = (210, 120, 120)
+PRINT_INKS = ((15, 15, 15), (30, 30, 30), (20, 30, 90), (110, 20, 25), (25, 70, 40))
+TYPE_INKS = ((25, 25, 25), (45, 45, 50), (40, 35, 80))
+TYPEWRITER_FONTS = frozenset({"courier-prime", "cutive-mono", "special-elite", "ibm-plex-mono"})
+# Flowing scripts that look like signatures; any handwriting font serves when none is given.
+SIGNATURE_FONTS = frozenset({
+    "allura", "great-vibes", "mr-de-haviland", "herr-von-muellerhoff", "ms-madi", "sacramento",
+    "meddon", "qwigley", "kristi", "la-belle-aurore", "dancing-script", "marck-script", "satisfy",
+    "yellowtail", "cedarville-cursive", "homemade-apple", "nothing-you-could-do", "bad-script",
+    "waiting-for-the-sunrise", "dawning-of-a-new-day", "zeyada", "cookie", "vibur",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
 class PageLine:
+    """One line's ground truth (see the module docstring for what each field means)."""
+
     text: str
-    polygon: tuple[Point, ...]  # 4 corners, photo pixels, clockwise from top-left
+    polygon: tuple[Point, ...]  # 4 corners of the ink box, photo pixels, clockwise from top-left
     block: int
+    baseline: tuple[Point, ...] = ()  # photo pixels, left to right
+    x_height: float = 0.0  # photo pixels
+    kind: str = "handwritten"  # one of KINDS
 
     @property
     def bbox(self) -> tuple[int, int, int, int]:
+        """x0, y0, x1, y1 around the polygon, whole photo pixels."""
         xs, ys = [p[0] for p in self.polygon], [p[1] for p in self.polygon]
         return int(min(xs)), int(min(ys)), int(np.ceil(max(xs))), int(np.ceil(max(ys)))
 
@@ -43,31 +77,65 @@ class PageLine:
 @dataclass(frozen=True)
 class SyntheticPage:
     image: np.ndarray  # (H, W, 3) uint8 RGB photo
-    lines: tuple[PageLine, ...]  # in reading order: blocks left to right, lines top to bottom
+    lines: tuple[PageLine, ...]  # in reading order (see the module docstring)
 
 
 @dataclass(frozen=True)
 class PageStyle:
+    """How a page looks. The defaults are a clean page of notes; `random` samples a real mix."""
+
     paper_width: int = 1240  # A4 at 150 dpi
     paper_height: int = 1754
-    columns: int = 1
-    paper: str = "ruled"  # "plain" | "ruled" | "squared"
+    columns: int = 1  # notes only
+    paper: str = "ruled"  # one of paper.PAPERS
     rotation: float = 0.0  # degrees
     perspective: float = 0.0  # corner jitter as a share of the page size
-    photo_scale: float = 1.0  # photo pixels per paper pixel
+    photo_scale: float = 1.0  # photo pixels per paper pixel (about 2 for a 12-megapixel photo)
     lighting: float = 0.0  # strength of gradients and shadows (0-1)
-    heading: bool = True
+    heading: bool = True  # a heading (notes) or a printed letterhead (letter)
+    layout: str = "notes"  # one of LAYOUTS
+    tone: float = 0.0  # paper colour: 0 white, 0.5 aged cream, 1 brown
+    foxing: float = 0.0  # amount of rust-brown age spots (0-1)
+    punch_holes: int = 0  # 0, 2 or 4
+    folds: int = 0  # straight creases across the sheet
+    stains: int = 0  # coffee rings and blotches
+    show_through: float = 0.0  # opacity of the reverse side's writing (about 0.05-0.15)
+    dust: float = 0.0  # amount of dust specks and hairs (0-1)
+    ruler: bool = False  # archive props beside the sheet: not lines
+    colour_chart: bool = False
+    typewritten: bool = False  # letter only: the body typed (needs a typewriter font)
+    side_note: bool = False  # letter only: a note in the left margin
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> PageStyle:
+    def random(cls, rng: np.random.Generator, layout: str | None = None) -> PageStyle:
+        """A realistic mix of layouts, papers, artefacts and photos; `layout` fixes the layout."""
+        layout = layout or str(rng.choice(LAYOUTS, p=[0.45, 0.4, 0.15]))
+        letter = layout == "letter"
+        # plain, ruled, squared, linen, laid, recycled: letters favour good writing paper
+        papers = (
+            [0.15, 0.05, 0.05, 0.35, 0.25, 0.15] if letter else [0.2, 0.3, 0.15, 0.15, 0.1, 0.1]
+        )
+        archive = rng.random() < 0.3  # photographed by an archive: props beside the sheet
         return cls(
             columns=int(rng.choice([1, 1, 1, 2])),
-            paper=str(rng.choice(["plain", "ruled", "ruled", "squared"])),
+            paper=str(rng.choice(paper.PAPERS, p=papers)),
             rotation=float(rng.uniform(-4, 4)),
             perspective=float(rng.uniform(0, 0.06)),
-            photo_scale=float(rng.uniform(0.9, 1.3)),
+            photo_scale=float(rng.uniform(0.85, 1.2)),
             lighting=float(rng.uniform(0, 1)),
-            heading=bool(rng.random() < 0.6),
+            heading=bool(rng.random() < (0.8 if letter else 0.6)),
+            layout=layout,
+            tone=float(rng.beta(1.2, 2.5 if letter else 5.0)),
+            foxing=float(rng.uniform(0.2, 1.0)) if rng.random() < 0.2 else 0.0,
+            punch_holes=int(rng.choice([0, 0, 0, 2, 4])),
+            folds=int(rng.choice([0, 0, 1, 2] if letter else [0, 0, 0, 1])),
+            stains=int(rng.integers(1, 4)) if rng.random() < 0.2 else 0,
+            show_through=float(rng.uniform(0.04, 0.14)) if rng.random() < 0.25 else 0.0,
+            dust=float(rng.uniform(0.2, 1.0)) if rng.random() < 0.4 else 0.0,
+            ruler=archive and rng.random() < 0.7,
+            colour_chart=archive and rng.random() < 0.6,
+            typewritten=letter and rng.random() < 0.3,
+            side_note=letter and rng.random() < 0.3,
         )
 
 
@@ -76,177 +144,221 @@ def render_page(
     sampler: TextSampler,
     rng: np.random.Generator,
     style: PageStyle | None = None,
+    *,
+    print_fonts: Sequence[Font] | None = None,
 ) -> SyntheticPage:
-    """Compose and photograph one page."""
+    """Compose and photograph one page.
+
+    The writer's hand and the signature come from the handwriting fonts of `fonts`; letterheads
+    and typed bodies from `print_fonts` (by default the print fonts of `fonts`). Without print
+    fonts a letter has no letterhead and a handwritten body.
+    """
     style = style or PageStyle.random(rng)
-    font = fonts[int(rng.integers(len(fonts)))]
-    ink = INK_COLOURS[int(rng.integers(len(INK_COLOURS)))]
+    pens = _pens(fonts, print_fonts, rng)
     spacing = int(rng.integers(48, 66))  # ruled-paper line pitch in paper pixels
-    paper = _paper(style, spacing, rng)
-    lines = _write_lines(paper, style, spacing, font, ink, sampler, rng)
-    photo, homography = _photograph(paper, style, rng)
-    placed = tuple(
-        PageLine(text, _transform(polygon, homography), block) for text, polygon, block in lines
+    sheet = paper.make_paper(
+        style.paper, style.paper_width, style.paper_height, style.tone, spacing, rng
     )
-    return SyntheticPage(image=photo, lines=placed)
+    _age(sheet, style, pens.hand, spacing, sampler, rng)
+    written = LAYOUT_WRITERS[style.layout](sheet, style, spacing, pens, sampler, rng)
+    alpha = _wear(sheet, style, [line.box for line in written], rng)
+    photo, homography = _photograph(sheet, alpha, style, [line.box for line in written], rng)
+    return SyntheticPage(photo, tuple(_to_photo(line, homography) for line in written))
 
 
-def _paper(style: PageStyle, spacing: int, rng: np.random.Generator) -> np.ndarray:
-    h, w = style.paper_height, style.paper_width
-    tone = rng.uniform(232, 252)
-    paper = np.empty((h, w, 3), np.float32)
-    paper[...] = (tone, tone, tone - rng.uniform(0, 12))
-    grain = cv2.resize(rng.normal(0, 3, (h // 8, w // 8)).astype(np.float32), (w, h))
-    paper += grain[..., None]
-    if style.paper in ("ruled", "squared"):
-        for y in range(int(spacing * 2.5), h - spacing // 2, spacing):
-            paper[y : y + 2] = RULING_BLUE
-        if style.paper == "squared":
-            step = spacing // 2
-            for x in range(step, w, step):
-                paper[:, x : x + 1] = RULING_BLUE
-            for y in range(step, h, step):
-                paper[y : y + 1] = RULING_BLUE
-        if rng.random() < 0.6:
-            paper[:, 110:112] = MARGIN_RED
-    return np.clip(paper, 0, 255)
+def _pens(fonts: Sequence[Font], print_fonts: Sequence[Font] | None, rng) -> Pens:
+    hands = [f for f in fonts if f.style == "handwriting"] or list(fonts)
+    prints = [f for f in fonts if f.style == "print"] if print_fonts is None else print_fonts
+    ink = INK_COLOURS[int(rng.integers(len(INK_COLOURS)))]
+    font = hands[int(rng.integers(len(hands)))]
+    slant, wobble = float(rng.uniform(-0.3, 0.25)), float(rng.uniform(0, 0.06))
+    hand = Pen(font, ink, "handwritten", slant, wobble)
+    scripts = [f for f in hands if f.name in SIGNATURE_FONTS] or hands
+    signature = Pen(pick(rng, scripts), ink, "signature", float(rng.uniform(-0.1, 0.3)), 0.04)
+    typefaces = [f for f in prints if f.name not in TYPEWRITER_FONTS]
+    typewriters = [f for f in prints if f.name in TYPEWRITER_FONTS]
+    return Pens(
+        hand,
+        signature,
+        Pen(pick(rng, typefaces), pick(rng, PRINT_INKS), "print") if typefaces else None,
+        Pen(pick(rng, typewriters), pick(rng, TYPE_INKS), "typewritten") if typewriters else None,
+    )
 
 
-def _write_lines(paper, style, spacing, font, ink, sampler, rng):
-    """Draw the lines; returns (text, polygon in paper pixels, block) in reading order."""
-    h, w = paper.shape[:2]
-    left, right, top = 130, w - 70, int(spacing * 2.5)
+def _age(sheet, style: PageStyle, hand: Pen, spacing: int, sampler, rng) -> None:
+    """What the sheet had before this writing: foxing and the reverse side's writing."""
+    if style.foxing:
+        paper.add_foxing(sheet, style.foxing, rng)
+    if style.show_through:
+        face = truetype(str(hand.font.path), int(spacing * 0.8))
+        texts = [
+            fit_text_to_font(sampler.line(max_words=9, max_chars=45), hand.font)
+            for _ in range(style.paper_height // spacing)
+        ]
+        paper.add_show_through(sheet, face, texts, spacing, style.show_through, rng)
+
+
+def _write_notes(sheet, style: PageStyle, spacing: int, pens: Pens, sampler, rng) -> list[Written]:
+    """Notes: an optional heading, then one or two columns of lines on the ruling."""
+    h, w = sheet.shape[:2]
+    left, right, row = 130, w - 70, paper.first_rule(spacing)
     lines = []
-    row = top
     if style.heading:
         text = sampler.line(max_words=4, max_chars=30).upper()
-        placed = _place(
-            paper, text, font, ink, left + 20, row, int(spacing * 1.1), (right - left) * 0.8, rng
-        )
-        if placed:
-            lines.append((placed[0], placed[1], 0))
+        at = (left + 20 + rng.uniform(0, 15), row + rng.normal(0, 2))
+        width = (right - left) * 0.8
+        lines.append(write(sheet, text, pens.hand, int(spacing * 1.1), at, width, rng, 0))
         row += spacing * 2
     gutter = 50
     column_width = (right - left - gutter * (style.columns - 1)) / style.columns
     for column in range(style.columns):
         x0 = left + column * (column_width + gutter)
-        y = row
-        while y < h - spacing * 2:
+        for y in range(row, h - spacing * 2, spacing):
             if rng.random() < 0.12:  # a skipped line between paragraphs
-                y += spacing
                 continue
             indent = float(rng.choice([0, 0, 0, 30, 60])) if column_width > 500 else 0.0
             max_chars = int(column_width / (spacing * 0.42))
             text = sampler.line(max_words=int(rng.integers(1, 10)), max_chars=max_chars)
             if rng.random() < 0.15:
                 text = "- " + text
-            placed = _place(
-                paper,
-                text,
-                font,
-                ink,
-                x0 + indent,
-                y,
-                int(spacing * 0.8),
-                column_width - indent,
-                rng,
-            )
-            if placed:
-                lines.append((placed[0], placed[1], column))
-            y += spacing
-    return lines
+            x = x0 + indent + rng.uniform(0, 15)
+            at, width = (x, y + rng.normal(0, 2)), x0 + column_width - x
+            lines.append(write(sheet, text, pens.hand, int(spacing * 0.8), at, width, rng, column))
+    return [line for line in lines if line is not None]
 
 
-def _place(paper, text, font, ink, x, baseline, size, max_width, rng):
-    """Draw one line with its baseline on `baseline`; returns (text, polygon) or None."""
-    text = fit_text_to_font(text, font)
-    if not text:
-        return None
-    face = truetype(str(font.path), size)
-    while text and face.getlength(text) > max_width:
-        text = text.rsplit(" ", 1)[0] if " " in text else ""
-    if not text:
-        return None
-    mask = draw_ink(text, face, size, rng)
-    if mask is None:
-        return None
-    if rng.random() < 0.5:
-        mask = augment.shear(mask, rng.uniform(-0.3, 0.2), fill=0)
-    ascent, descent = face.getmetrics()
-    h, w = mask.shape
-    # draw_ink crops to the ink; put the ink's bottom slightly below the baseline when the
-    # line has descenders, on it otherwise.
-    descends = any(c in "gjpqy,;()" for c in text)
-    top = int(baseline - h + (descent * 0.7 if descends else 0) + rng.normal(0, 2))
-    left = int(x + rng.uniform(0, 15))
-    ph, pw = paper.shape[:2]
-    if top < 0 or left < 0 or top + h > ph or left + w > pw:
-        return None
-    alpha = mask.astype(np.float32)[..., None] / 255.0 * rng.uniform(0.8, 1.0)
-    region = paper[top : top + h, left : left + w]
-    region[...] = region * (1 - alpha) + np.asarray(ink, np.float32) * alpha
-    polygon = ((left, top), (left + w, top), (left + w, top + h), (left, top + h))
-    return text, polygon
+LAYOUT_WRITERS = {"notes": _write_notes, "letter": write_letter, "blank": lambda *args: []}
 
 
-def _photograph(paper: np.ndarray, style: PageStyle, rng: np.random.Generator):
-    """Lay the paper on a table and take a photo; returns the photo and paper->photo homography."""
-    h, w = paper.shape[:2]
+def _wear(sheet, style: PageStyle, boxes, rng) -> np.ndarray:
+    """What happened to the sheet after writing; returns its alpha (0 where holes are)."""
+    if style.stains:
+        paper.add_stains(sheet, style.stains, rng)
+    for _ in range(style.folds):
+        paper.add_fold(sheet, rng)
+    if style.dust:
+        paper.scatter_specks(sheet, int(style.dust * rng.uniform(50, 300)), (0, 2), (30, 110), rng)
+        paper.draw_hairs(sheet, int(style.dust * rng.uniform(0, 4)), (60, 400), (40, 100), rng)
+    alpha = np.full(sheet.shape[:2], 255, np.uint8)
+    if style.punch_holes:
+        paper.punch_holes(alpha, sheet, style.punch_holes, boxes, rng)
+    return alpha
+
+
+def _photograph(sheet, alpha, style: PageStyle, boxes, rng):
+    """Lay the sheet (and any props) on a table and take a photo.
+
+    Returns the photo and the paper->photo homography.
+    """
+    h, w = sheet.shape[:2]
     border = int(0.08 * max(h, w))
-    out_w, out_h = (
-        int((w + 2 * border) * style.photo_scale),
-        int((h + 2 * border) * style.photo_scale),
-    )
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    centre = np.float32([out_w / 2, out_h / 2])
+    pads = {"left": border, "top": border, "right": border, "bottom": border}
+    makers = [paper.make_ruler] * style.ruler + [paper.make_colour_chart] * style.colour_chart
+    props = paper.lay_props(makers, (w, h), boxes, pads, rng)
+    scene = _scene(sheet, alpha, pads, props)
+    to_photo, (out_w, out_h) = _camera(scene.shape[1], scene.shape[0], style, rng)
+    warped = cv2.warpPerspective(scene, to_photo, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    dark = style.ruler or style.colour_chart  # archive shots: a dark table or backdrop
+    table = np.empty((out_h, out_w, 3), np.float32)
+    table[...] = rng.uniform(10, 45, 3) if dark else rng.uniform(40, 140, 3)
+    noise = rng.normal(0, 8, (out_h // 16, out_w // 16)).astype(np.float32)
+    table += cv2.resize(noise, (out_w, out_h))[..., None]
+    cover = warped[..., 3:].astype(np.float32) / 255
+    photo = table + cover * (warped[..., :3] - table)
+    photo = _camera_effects(photo, style, rng)
+    shift = np.float64([[1, 0, pads["left"]], [0, 1, pads["top"]], [0, 0, 1]])
+    return photo, to_photo @ shift
+
+
+def _scene(sheet, alpha, pads: dict, props) -> np.ndarray:
+    """The sheet and props on transparent surroundings, (H, W, 4) uint8 RGBA."""
+    h, w = sheet.shape[:2]
+    left, top = pads["left"], pads["top"]
+    scene = np.zeros((h + top + pads["bottom"], w + left + pads["right"], 4), np.uint8)
+    scene[top : top + h, left : left + w, :3] = np.clip(sheet, 0, 255)
+    scene[top : top + h, left : left + w, 3] = alpha
+    for image, x, y in props:  # props lie on top of the sheet
+        ph, pw = image.shape[:2]
+        scene[top + y : top + y + ph, left + x : left + x + pw, :3] = image
+        scene[top + y : top + y + ph, left + x : left + x + pw, 3] = 255
+    return scene
+
+
+def _camera(width: int, height: int, style: PageStyle, rng):
+    """The scene->photo homography (rotation, scale, perspective) and the photo size."""
+    out_w, out_h = int(width * style.photo_scale), int(height * style.photo_scale)
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
     angle = np.deg2rad(style.rotation)
     rotation = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    target = (corners - np.float32([w / 2, h / 2])) * style.photo_scale @ rotation.T + centre
-    target += (
-        rng.uniform(-1, 1, (4, 2)).astype(np.float32)
-        * style.perspective
-        * np.float32([out_w, out_h])
-    )
-    homography = cv2.getPerspectiveTransform(corners, target)
-    table = np.empty((out_h, out_w, 3), np.float32)
-    table[...] = rng.uniform(40, 140, 3)
-    table += cv2.resize(
-        rng.normal(0, 8, (out_h // 16, out_w // 16)).astype(np.float32), (out_w, out_h)
-    )[..., None]
-    warped = cv2.warpPerspective(
-        paper,
-        homography,
-        (out_w, out_h),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(0, 0, 0),
-    )
-    inside = cv2.warpPerspective(np.ones((h, w), np.float32), homography, (out_w, out_h))
-    photo = table * (1 - inside[..., None]) + warped * inside[..., None]
+    centred = corners - np.float32([width / 2, height / 2])
+    target = centred * style.photo_scale @ rotation.T + np.float32([out_w / 2, out_h / 2])
+    jitter = rng.uniform(-1, 1, (4, 2)).astype(np.float32) * style.perspective
+    target += jitter * np.float32([out_w, out_h])
+    return cv2.getPerspectiveTransform(corners, target), (out_w, out_h)
+
+
+def _camera_effects(photo: np.ndarray, style: PageStyle, rng) -> np.ndarray:
+    """Uneven light, sensor noise, focus blur and JPEG: float RGB in, uint8 RGB out."""
+    out_h, out_w = photo.shape[:2]
     if style.lighting:
-        shade = (
-            augment.lighting(
-                np.full((out_h, out_w), 128, np.uint8), rng, 60 * style.lighting
-            ).astype(np.float32)
-            / 128.0
-        )
-        photo *= shade[..., None]
-    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+        # Light varies slowly: computed at 1/8 scale and enlarged, which is 60x cheaper.
+        small = np.full((out_h // 8 + 1, out_w // 8 + 1), 128, np.uint8)
+        shade = augment.lighting(small, rng, 60 * style.lighting).astype(np.float32) / 128.0
+        photo *= cv2.resize(shade, (out_w, out_h))[..., None]
+    photo += rng.standard_normal((out_h, out_w, 1), dtype=np.float32) * np.float32(3)
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
     if rng.random() < 0.5:
         photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.4, 1.0))
     ok, encoded = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
-    return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED), homography
+    return cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
 
 
-def _transform(polygon, homography) -> tuple[Point, ...]:
-    points = cv2.perspectiveTransform(np.float32(polygon)[None], homography)[0]
-    return tuple((float(x), float(y)) for x, y in points)
+def _to_photo(line: Written, homography: np.ndarray) -> PageLine:
+    x0, y0, x1, y1 = line.box
+    polygon = _transform(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), homography)
+    # The x-height is measured at the line's middle: perspective changes scale across the photo.
+    mid = line.baseline[len(line.baseline) // 2]
+    foot, head = _transform((mid, (mid[0], mid[1] - line.x_height)), homography)
+    x_height = float(np.hypot(foot[0] - head[0], foot[1] - head[1]))
+    baseline = _transform(line.baseline, homography)
+    return PageLine(line.text, polygon, line.block, baseline, x_height, line.kind)
+
+
+def _transform(points, homography) -> tuple[Point, ...]:
+    mapped = cv2.perspectiveTransform(np.float64(points).reshape(1, -1, 2), homography)[0]
+    return tuple((float(x), float(y)) for x, y in mapped)
+
+
+def iter_pages(
+    fonts: Sequence[Font],
+    vocabulary,
+    count: int,
+    seed: int,
+    style: PageStyle | None = None,
+    *,
+    print_fonts: Sequence[Font] | None = None,
+    layout: str | None = None,
+) -> Iterator[SyntheticPage]:
+    """`count` pages, one at a time; each gets a random style (of `layout`) unless `style`."""
+    rng = np.random.default_rng(seed)
+    sampler = TextSampler(vocabulary, random.Random(seed))
+    for _ in range(count):
+        page_style = style or PageStyle.random(rng, layout)
+        yield render_page(fonts, sampler, rng, page_style, print_fonts=print_fonts)
 
 
 def sample_pages(
-    fonts: Sequence[Font], vocabulary, count: int, seed: int, style: PageStyle | None = None
+    fonts: Sequence[Font],
+    vocabulary,
+    count: int,
+    seed: int,
+    style: PageStyle | None = None,
+    *,
+    print_fonts: Sequence[Font] | None = None,
+    layout: str | None = None,
 ) -> list[SyntheticPage]:
     """A fixed set of pages (tests, benchmarks)."""
-    rng = np.random.default_rng(seed)
-    sampler = TextSampler(vocabulary, random.Random(seed))
-    return [render_page(fonts, sampler, rng, style) for _ in range(count)]
+    pages = iter_pages(
+        fonts, vocabulary, count, seed, style, print_fonts=print_fonts, layout=layout
+    )
+    return list(pages)
