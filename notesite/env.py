@@ -6,6 +6,7 @@ start-up with a message instead of running with a silently wrong setting.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -39,6 +40,22 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as err:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from err
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    """A finite number, at least `minimum` when one is given."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from err
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a finite number, not {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum:g}, not {raw!r}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from notesite.env import env_bool, env_int, env_list, env_path, env_secret_file, env_str
+from notesite.env import env_bool, env_float, env_int, env_list, env_path, env_secret_file, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("NOTES_DATA_DIR", BASE_DIR / "var")
@@ -163,6 +163,9 @@ NOTES_PDF_DPI = env_int("NOTES_PDF_DPI", 200)
 # The recognizer: a model file from `ml` (its language model beside it is used too).
 NOTES_MODEL_PATH = env_path("NOTES_MODEL_PATH", BASE_DIR / "ml" / "weights" / "crnn.pt")
 NOTES_MODEL_THREADS = env_int("NOTES_MODEL_THREADS", 1)
+# Seconds one page may take to read: lines not read by then are only located, and the page is
+# marked partly read (a pathological page must not hold a worker for minutes).
+NOTES_PAGE_SECONDS = env_float("NOTES_PAGE_SECONDS", 8.0, minimum=0)
 # Words recognized with less confidence than this are marked on the note page.
 NOTES_LOW_CONFIDENCE = env_int("NOTES_LOW_CONFIDENCE_PERCENT", 60) / 100
 

@@ -88,6 +88,7 @@ def note_text(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("recognition:note", pk=note.pk)
     return render(request, "recognition/note_text.html", {
         "note": note, "base": base, "conflict": conflict,
+        "partial": any(p.partial for p in pages),
         "pages": [{"number": p.number, "draft": drafts[p.number], "current": current[p.number],
                    "differs": drafts[p.number] != current[p.number],
                    "rows": max(4, drafts[p.number].count("\n") + 2)} for p in pages],

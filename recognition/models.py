@@ -104,6 +104,10 @@ class Page(models.Model):
     height = models.PositiveIntegerField()
     skew = models.FloatField(default=0.0)
     recognized = models.BooleanField(default=False)
+    # The last recognition ran out of time on this page (NOTES_PAGE_SECONDS): `unread_lines`
+    # of its lines were located but not read (stored with empty text, for a person to type).
+    partial = models.BooleanField(default=False, help_text="Only partly read.")
+    unread_lines = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["number"]
@@ -129,6 +133,8 @@ class Line(models.Model):
     # Per word: {"text", "confidence", "alternatives": [{"text", "probability"}]}
     words = models.JSONField(default=list)
     corrected = models.BooleanField(default=False, help_text="A person edited this line.")
+    # False: the recognizer located the line but ran out of time before reading it.
+    read = models.BooleanField(default=True, help_text="The recognizer read this line.")
     # The note revision that last changed this line: an edit based on an older one conflicts.
     revision = models.PositiveIntegerField(default=0)
 

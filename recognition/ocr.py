@@ -11,7 +11,14 @@ import torch
 from django.conf import settings
 from PIL import Image
 
-from ml.api import MLError, PageResult, Recognizer, load_recognizer, recognize_page
+from ml.api import (
+    MLError,
+    PageBudget,
+    PageResult,
+    Recognizer,
+    load_recognizer,
+    recognize_page,
+)
 from recognition.exceptions import RecognitionError
 
 logger = logging.getLogger(__name__)
@@ -36,10 +43,17 @@ def model_version() -> str:
     return f"{settings.NOTES_MODEL_PATH.name} {meta.get('created', '')}".strip()[:100]
 
 
+def page_budget() -> PageBudget:
+    """What one page may cost (NOTES_PAGE_SECONDS); the engine's defaults otherwise."""
+    return PageBudget(seconds=settings.NOTES_PAGE_SECONDS)
+
+
 def read_page_image(image: Image.Image, number: int) -> PageResult:
-    """Segment and recognize one page image; ML failures become RecognitionError."""
+    """Segment and recognize one page image within the page budget; ML failures become
+    RecognitionError. A page that runs out of time comes back `partial`, its remaining lines
+    located but not read."""
     try:
-        return recognize_page(recognizer(), image)
+        return recognize_page(recognizer(), image, budget=page_budget())
     except MLError as err:
         raise RecognitionError(ERROR_UNREADABLE_PAGE.format(number=number, reason=err)) from err
 

@@ -54,7 +54,7 @@ def _note_lines(note: Note) -> list[Line]:
 def _snapshot(lines: list[Line]) -> list[dict]:
     return [
         {"id": line.pk, "page": line.page.number, "text": line.text, "polygon": line.polygon,
-         "baseline": line.baseline, "corrected": line.corrected}
+         "baseline": line.baseline, "corrected": line.corrected, "read": line.read}
         for line in lines
     ]
 
@@ -135,7 +135,9 @@ def pages_text_replace(*, user, note: Note, pages: Mapping[int, str],
     changed: list[int] = []
     for page in Page.objects.filter(note=note, number__in=pages):
         old = list(page.lines.order_by("order"))
-        new = [_clean(t) for t in pages[page.number].splitlines() if _clean(t)]
+        # Blank lines are kept for the matching: a line located but not read is shown blank.
+        text = pages[page.number].replace("\r\n", "\n").replace("\r", "\n")
+        new = [_clean(t) for t in text.split("\n")]
         changed += _page_lines_replace(page, old, new)
     if not changed:
         return None
@@ -145,8 +147,14 @@ def pages_text_replace(*, user, note: Note, pages: Mapping[int, str],
 
 
 def _page_lines_replace(page: Page, old: list[Line], new: list[str]) -> list[int]:
-    """Make the page's lines read `new`; returns the ids of lines changed or created."""
-    matcher = difflib.SequenceMatcher(a=[line.text for line in old], b=new, autojunk=False)
+    """Make the page's lines read `new`; returns the ids of lines changed or created.
+
+    Blank lines of `new` never make a line nor empty one; they only keep the page's blank
+    lines (located but not read) in their places, so that text typed on one of them fills
+    that line and keeps its region.
+    """
+    matcher = difflib.SequenceMatcher(isjunk=lambda text: not text,
+                                      a=[line.text for line in old], b=new, autojunk=False)
     result: list[Line] = []
     changed: list[int] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -154,7 +162,16 @@ def _page_lines_replace(page: Page, old: list[Line], new: list[str]) -> list[int
             result += old[i1:i2]
             continue
         kept, texts = old[i1:i2], new[j1:j2]
+        if all(line.text for line in kept):  # no blank line here to keep: blanks are nothing
+            texts = [text for text in texts if text]
         for line, text in zip(kept, texts, strict=False):  # replaced: keep the regions
+            if not text:
+                if line.text:  # a line emptied: removed
+                    line.delete()
+                    changed.append(line.pk)
+                else:  # still blank: stays as it is
+                    result.append(line)
+                continue
             line.text, line.corrected = text, True
             line.save(update_fields=["text", "corrected"])
             result.append(line)
@@ -163,6 +180,8 @@ def _page_lines_replace(page: Page, old: list[Line], new: list[str]) -> list[int
             line.delete()
             changed.append(line.pk)
         for text in texts[len(kept):]:  # typed in: no region on the image
+            if not text:
+                continue
             line = Line.objects.create(page=page, order=0, polygon=[], text=text,
                                        corrected=True)
             result.append(line)
@@ -198,7 +217,7 @@ def revision_revert(*, user, note: Note, number: int, base_revision: int) -> Rev
             line = Line.objects.create(
                 page=pages[entry["page"]], order=order, polygon=entry["polygon"],
                 baseline=entry.get("baseline", []), text=entry["text"],
-                corrected=entry["corrected"])
+                corrected=entry["corrected"], read=entry.get("read", True))
             changed.append(line.pk)
         elif (line.text, line.order, line.corrected) != (entry["text"], order,
                                                           entry["corrected"]):

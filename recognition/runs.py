@@ -54,6 +54,9 @@ def recognition_run(*, job_id: int) -> None:
     for done, (page, image) in enumerate(_page_images(note), start=1):
         result = ocr.read_page_image(image, page.number)
         _page_store_lines(page, result)
+        if result.partial:
+            logger.warning("Note %s page %s: time ran out, %s line(s) left unread",
+                           note.pk, page.number, result.unread)
         pages.append(page)
         del image, result
         ocr.release_memory()
@@ -61,12 +64,20 @@ def recognition_run(*, job_id: int) -> None:
     with transaction.atomic():
         machine = Line.objects.filter(page__note=note, corrected=False)
         revision_record(note=note, kind=Revision.Kind.MACHINE,
-                        summary=f"Recognized {len(pages)} page(s) with {job.model_version}",
+                        summary=_run_summary(pages, job.model_version),
                         changed=list(machine.values_list("pk", flat=True)))
         finished = timezone.now()
         Note.objects.filter(pk=note.pk).update(status=Note.Status.DONE, updated=finished)
         RecognitionJob.objects.filter(pk=job.pk).update(status=RecognitionJob.Status.DONE,
                                                         finished=finished)
+
+
+def _run_summary(pages: list[Page], model_version: str) -> str:
+    summary = f"Recognized {len(pages)} page(s) with {model_version}"
+    partial = [str(page.number) for page in pages if page.partial]
+    if partial:
+        summary += f"; partly read: page{'s' if len(partial) > 1 else ''} {', '.join(partial)}"
+    return summary[:200]
 
 
 def recognition_fail(*, job_id: int, error: Exception) -> None:
@@ -163,12 +174,14 @@ def _page_store_lines(page: Page, result) -> None:
             match.machine_text = machine.text
             match.save(update_fields=["order", "machine_text"])
         else:
+            # A line the page's time budget left unread is stored all the same, with its
+            # region and no text, for a person to type in beside the image.
             Line.objects.create(
                 page=page, order=order, block=machine.block,
                 polygon=[list(p) for p in machine.polygon],
                 baseline=[list(p) for p in machine.baseline],
                 text=machine.text, machine_text=machine.text, confidence=machine.confidence,
-                words=_words(machine.words))
+                words=_words(machine.words), read=machine.read)
         order += 1
     for line in kept:
         if line.pk not in placed:
@@ -177,7 +190,8 @@ def _page_store_lines(page: Page, result) -> None:
             order += 1
     page.width, page.height, page.skew, page.recognized = (
         result.width, result.height, result.skew, True)
-    page.save(update_fields=["width", "height", "skew", "recognized"])
+    page.partial, page.unread_lines = result.partial, result.unread
+    page.save(update_fields=["width", "height", "skew", "recognized", "partial", "unread_lines"])
 
 
 def _words(words) -> list[dict]:
@@ -190,7 +204,10 @@ def _words(words) -> list[dict]:
 
 
 def _overlaps(a, b) -> bool:
-    """Boxes of two polygons overlap by more than half of the smaller one."""
+    """Boxes of two polygons (any number of points) overlap by more than half of the smaller
+    one; a line typed in by hand has no polygon and overlaps nothing."""
+    if not a or not b:
+        return False
     ax0, ay0 = min(p[0] for p in a), min(p[1] for p in a)
     ax1, ay1 = max(p[0] for p in a), max(p[1] for p in a)
     bx0, by0 = min(p[0] for p in b), min(p[1] for p in b)

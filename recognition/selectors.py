@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from recognition.models import Collection, Line, Note, Page, Revision, Tag
@@ -22,12 +22,19 @@ def collection_get(*, user, pk: int) -> Collection:
 
 def note_list(*, user, collection: Collection | None = None,
               tag: str | None = None) -> QuerySet[Note]:
-    notes = Note.objects.filter(owner=user).select_related("collection").prefetch_related("tags")
+    """The user's notes, each with `partly_read`: whether a page ran out of reading time."""
+    notes = (Note.objects.filter(owner=user).select_related("collection")
+             .prefetch_related("tags").annotate(partly_read=note_partly_read()))
     if collection is not None:
         notes = notes.filter(collection=collection)
     if tag:
         notes = notes.filter(tags__name=tag)
     return notes
+
+
+def note_partly_read() -> Exists:
+    """An annotation of notes: some page of it was only partly read (its time ran out)."""
+    return Exists(Page.objects.filter(note=OuterRef("pk"), partial=True))
 
 
 def note_get(*, user, pk: int) -> Note:
@@ -77,9 +84,11 @@ def revision_diff(old: list[dict], new: list[dict]) -> list[DiffRow]:
     old_by_id = {line["id"]: line for line in old}
     new_ids = {line["id"] for line in new}
     rows: list[DiffRow] = []
-    removed = [line for line in old if line["id"] not in new_ids]
+    removed = [line for line in old if line["id"] not in new_ids and line["text"]]
     for line in new:
         before = old_by_id.get(line["id"])
+        if not line["text"] and not (before or {}).get("text"):
+            continue  # empty before and after (a line located but not read): nothing to show
         if before is None:
             rows.append(DiffRow(line["page"], "added", "", line["text"]))
         elif before["text"] == line["text"]:

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
     "NOTES_SECRET_KEY": "k" * 20 + "a-long-random-production-key-with-entropy-0123456789",
@@ -45,3 +47,21 @@ def test_a_malformed_value_names_its_variable(tmp_path):
     result = manage(tmp_path, "check", NOTES_DEBUG="1", NOTES_WORKERS="two")
     assert result.returncode != 0
     assert "NOTES_WORKERS must be an integer, not 'two'" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("fast", "NOTES_PAGE_SECONDS must be a number, not 'fast'"),
+    ("-1", "NOTES_PAGE_SECONDS must be at least 0, not '-1'"),
+    ("nan", "NOTES_PAGE_SECONDS must be a finite number, not 'nan'"),
+])
+def test_a_bad_page_time_names_its_variable(tmp_path, value, message):
+    result = manage(tmp_path, "check", NOTES_DEBUG="1", NOTES_PAGE_SECONDS=value)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_the_page_time_is_a_number_of_seconds(tmp_path):
+    code = "from django.conf import settings; print(settings.NOTES_PAGE_SECONDS)"
+    result = manage(tmp_path, "shell", "-c", code, NOTES_DEBUG="1", NOTES_PAGE_SECONDS="2.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "2.5"

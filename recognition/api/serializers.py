@@ -66,12 +66,15 @@ class NoteSerializer(serializers.ModelSerializer):
     job = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     original_url = serializers.SerializerMethodField()
+    partial = serializers.SerializerMethodField(help_text=(
+        "Some page was only partly read: its reading time ran out, and its remaining lines "
+        "were located but not read (see the pages' `unread_lines`)."))
 
     class Meta:
         model = Note
         fields = ["id", "title", "collection", "tags", "note_date", "kind", "original_name",
                   "status", "progress", "error", "revision", "job", "created", "updated",
-                  "thumbnail_url", "original_url"]
+                  "thumbnail_url", "original_url", "partial"]
         read_only_fields = [f for f in fields if f not in ("title", "collection", "note_date")]
 
     @extend_schema_field(ProgressSerializer)
@@ -84,6 +87,12 @@ class NoteSerializer(serializers.ModelSerializer):
         if jobs is not None:
             return jobs[0].pk if jobs else None
         return note.jobs.values_list("pk", flat=True).first()
+
+    def get_partial(self, note: Note) -> bool:
+        partly_read = getattr(note, "partly_read", None)  # annotated by `note_list`
+        if partly_read is None:
+            partly_read = note.pages.filter(partial=True).exists()
+        return partly_read
 
     def get_thumbnail_url(self, note: Note) -> str:
         return absolute_url(self, "note-thumbnail", note.pk)
@@ -144,8 +153,11 @@ class LineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Line
         fields = ["id", "page", "order", "text", "machine_text", "confidence", "corrected",
-                  "revision", "region", "alternatives"]
+                  "read", "revision", "region", "alternatives"]
         read_only_fields = fields
+        extra_kwargs = {"read": {"help_text": (
+            "False: the line was located but its page's reading time ran out before it was "
+            "read; its text is empty until a person types it in (then `corrected`).")}}
 
     @extend_schema_field(RegionSerializer)
     def get_region(self, line: Line) -> dict:
@@ -172,11 +184,36 @@ class LineUpdateSerializer(serializers.Serializer):
         "with 409 and the current text."))
 
 
+class PageSummarySerializer(serializers.ModelSerializer):
+    """A page without its lines."""
+
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Page
+        fields = ["number", "width", "height", "skew", "recognized", "partial", "unread_lines",
+                  "image_url"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "partial": {"help_text": (
+                "Only partly read: the page's reading time ran out (NOTES_PAGE_SECONDS), so "
+                "some lines were located but not read.")},
+            "unread_lines": {"help_text": (
+                "How many lines were located but not read: their `read` is false and their "
+                "text empty, for a person to type in, or recognize the note again.")},
+        }
+
+    def get_image_url(self, page: Page) -> str:
+        return absolute_url(self, "note-page-image", page.note_id, page.number)
+
+
 class NoteDetailSerializer(NoteSerializer):
     lines = serializers.SerializerMethodField()
+    pages = PageSummarySerializer(many=True, read_only=True,
+                                  help_text="The pages, without their lines (see `pages_url`).")
 
     class Meta(NoteSerializer.Meta):
-        fields = [*NoteSerializer.Meta.fields, "text", "pages_url", "lines"]
+        fields = [*NoteSerializer.Meta.fields, "text", "pages", "pages_url", "lines"]
         read_only_fields = [*NoteSerializer.Meta.read_only_fields, "text"]
 
     pages_url = serializers.SerializerMethodField()
@@ -191,16 +228,12 @@ class NoteDetailSerializer(NoteSerializer):
         return LineSerializer(lines, many=True, context=self.context).data
 
 
-class PageSerializer(serializers.ModelSerializer):
-    image_url = serializers.SerializerMethodField()
+class PageSerializer(PageSummarySerializer):
     lines = LineSerializer(many=True, read_only=True)
 
-    class Meta:
-        model = Page
-        fields = ["number", "width", "height", "skew", "recognized", "image_url", "lines"]
-
-    def get_image_url(self, page: Page) -> str:
-        return absolute_url(self, "note-page-image", page.note_id, page.number)
+    class Meta(PageSummarySerializer.Meta):
+        fields = [*PageSummarySerializer.Meta.fields, "lines"]
+        read_only_fields = fields
 
 
 class RevisionSerializer(serializers.ModelSerializer):

@@ -298,11 +298,17 @@ class RecognizeRequestSerializer(serializers.Serializer):
 class RecognizedLineSerializer(serializers.Serializer):
     text = serializers.CharField()
     confidence = serializers.FloatField()
+    read = serializers.BooleanField(help_text=(
+        "False: located, but the page's reading time ran out before it was read (no text)."))
     polygon = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
 
 
 class RecognizeResultSerializer(serializers.Serializer):
     text = serializers.CharField()
+    partial = serializers.BooleanField(help_text=(
+        "Only partly read: the page's reading time ran out (NOTES_PAGE_SECONDS), so some lines "
+        "were located but not read; `text` lacks them."))
+    unread_lines = serializers.IntegerField(help_text="How many lines were located but not read.")
     lines = RecognizedLineSerializer(many=True, required=False,
                                      help_text="With ?detail=1 only.")
 
@@ -332,9 +338,11 @@ class RecognizeView(APIView):
             raise UploadError(ERROR_RECOGNIZE_PDF, code="unsupported_type")
         image = _open_image(upload)
         result = ocr.read_page_image(image, 1)
-        data = {"text": "\n".join(line.text for line in result.lines if line.text)}
+        data = {"text": "\n".join(line.text for line in result.lines if line.text),
+                "partial": result.partial, "unread_lines": result.unread}
         if request.query_params.get("detail") in ("1", "true", "yes"):
             data["lines"] = [{"text": line.text, "confidence": round(line.confidence, 4),
+                              "read": line.read,
                               "polygon": [[round(x), round(y)] for x, y in line.polygon]}
                              for line in result.lines]
         return Response(data)

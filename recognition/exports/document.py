@@ -82,9 +82,14 @@ class Document:
 
 
 def note_document(note: Note, *, images: bool = False) -> Document:
-    """Snapshot a note, its pages and lines (and the page images when `images`)."""
+    """Snapshot a note, its pages and lines (and the page images when `images`).
+
+    Lines without text (located but not read, or emptied by hand) are left out: every format
+    would carry them as empty lines, strings or text lines, with nothing to read in them.
+    """
     lines_by_page: dict[int, list[DocumentLine]] = {}
-    for line in Line.objects.filter(page__note=note).order_by("page__number", "order"):
+    lines = Line.objects.filter(page__note=note).exclude(text="")
+    for line in lines.order_by("page__number", "order"):
         lines_by_page.setdefault(line.page_id, []).append(_line(line))
     dpi = settings.NOTES_PDF_DPI if note.kind == Note.Kind.PDF else None
     pages = tuple(

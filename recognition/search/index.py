@@ -50,7 +50,8 @@ def line_vocabulary(entries: Iterable[str]) -> Counter[str]:
 
 @transaction.atomic
 def note_index(*, note_id: int) -> int:
-    """Rebuild a note's index entries from its lines; returns how many lines were indexed."""
+    """Rebuild a note's index entries from its lines; returns how many lines were indexed
+    (lines without a word have no entry)."""
     # The lock orders concurrent rebuilds of one note (an edit committed while a recognition
     # run finishes): each sees the entries the previous one wrote.
     owner_id = (Note.objects.select_for_update().filter(pk=note_id)
@@ -67,6 +68,8 @@ def note_index(*, note_id: int) -> int:
                                                "corrected"):
         terms, alternatives = line_terms(line_text=line_text, machine_text=machine_text,
                                          words=words or (), corrected=corrected)
+        if not terms and not alternatives:  # no words (a line located but not read): no entry
+            continue
         entries.append(SearchLine(line_id=pk, note_id=note_id, owner_id=owner_id, terms=terms,
                                   alternatives=alternatives))
     SearchLine.objects.bulk_create(entries, batch_size=BATCH)

@@ -8,6 +8,11 @@ from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 
+NOTICE_PARTIAL = (
+    "{page} was only partly read: it took longer than the {seconds} s allowed per page, so "
+    "{count} {lines} located but not read. Type {them} in, or recognize the note again."
+)
+
 
 @register.filter
 def marked_words(line) -> str:
@@ -35,3 +40,13 @@ def marked_words(line) -> str:
 def points(polygon) -> str:
     """An SVG points attribute from [[x, y], ...]."""
     return " ".join(f"{x},{y}" for x, y in polygon)
+
+
+@register.simple_tag
+def partial_notice(page, pages: int) -> str:
+    """What the note page says about a page whose reading time ran out (`NOTICE_PARTIAL`)."""
+    count = page.unread_lines
+    return NOTICE_PARTIAL.format(
+        page=f"Page {page.number}" if pages > 1 else "This page",
+        seconds=f"{settings.NOTES_PAGE_SECONDS:g}", count=count,
+        lines="line was" if count == 1 else "lines were", them="it" if count == 1 else "them")

@@ -119,6 +119,12 @@
         item.dataset.text = body.line.text;
         item.querySelector(".text").textContent = body.line.text;
         item.classList.toggle("corrected", body.line.corrected);
+        if (body.line.corrected) {
+          // A line that was located but not read is now typed in: no longer marked "not read".
+          item.classList.remove("unread");
+          const region = document.getElementById("region-" + item.dataset.line);
+          if (region) region.classList.remove("unread");
+        }
         item.title = body.line.corrected ? "corrected by hand" : item.title;
         close(item);
         return true;

@@ -44,9 +44,19 @@ def test_instant_recognition_returns_text_and_stores_nothing(api, page_image, me
     assert len(body["text"]) > 50 and len(body["lines"]) >= 5
     assert body["text"] == "\n".join(line["text"] for line in body["lines"] if line["text"])
     assert not Note.objects.exists() and not any(media_root.rglob("*.*"))
+    assert body["partial"] is False and body["unread_lines"] == 0
+    assert all(line["read"] for line in body["lines"])
     plain = api.post("/api/v1/recognize/", {"file": SimpleUploadedFile(
         "q.jpg", encode(page_image, "JPEG"))}, format="multipart").json()
-    assert set(plain) == {"text"}
+    assert set(plain) == {"text", "partial", "unread_lines"}
+
+
+def test_instant_recognition_out_of_time_says_what_it_left_unread(api, page_image, settings):
+    settings.NOTES_PAGE_SECONDS = 0
+    image = SimpleUploadedFile("quick.jpg", encode(page_image, "JPEG"))
+    body = api.post("/api/v1/recognize/?detail=1", {"file": image}, format="multipart").json()
+    assert body["partial"] is True and body["unread_lines"] == len(body["lines"]) > 0
+    assert body["text"] == "" and not any(line["read"] for line in body["lines"])
 
 
 def test_instant_recognition_refuses_pdfs_and_junk(api, pdf_upload):

@@ -74,10 +74,31 @@ def test_detail_has_text_and_lines_in_reading_order(api, recognized):
     assert len(lines) >= 5 and [line["order"] for line in lines] == list(range(len(lines)))
     line = lines[0]
     assert set(line) == {"id", "page", "order", "text", "machine_text", "confidence",
-                         "corrected", "revision", "region", "alternatives"}
+                         "corrected", "read", "revision", "region", "alternatives"}
     x0, y0, x1, y1 = line["region"]["bbox"]
     assert x0 < x1 and y0 < y1 and len(line["region"]["polygon"]) >= 4
     assert all({"word", "confidence", "readings"} == set(w) for w in line["alternatives"])
+    assert all(line["read"] for line in lines) and body["partial"] is False
+    [page] = body["pages"]
+    assert (page["number"], page["partial"], page["unread_lines"]) == (1, False, 0)
+    assert "lines" not in page and page["image_url"].endswith(f"/{recognized.pk}/pages/1/image/")
+
+
+def test_a_page_out_of_time_is_partial_with_its_unread_lines(
+        api, user, jpeg_upload, settings, django_capture_on_commit_callbacks):
+    settings.NOTES_PAGE_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        [note] = services.note_upload(user=user, files=[jpeg_upload()])
+    body = api.get(f"/api/v1/notes/{note.pk}/").json()
+    assert body["status"] == "done" and body["partial"] is True and body["text"] == ""
+    [page] = body["pages"]
+    assert page["partial"] is True and page["unread_lines"] == len(body["lines"]) > 0
+    assert all(not line["read"] and line["text"] == "" and line["region"]["polygon"]
+               for line in body["lines"])
+    [full] = api.get(body["pages_url"]).json()
+    assert (full["partial"], full["unread_lines"]) == (True, page["unread_lines"])
+    [listed] = api.get("/api/v1/notes/").json()["results"]
+    assert listed["partial"] is True
 
 
 def test_pages_and_files(api, recognized):

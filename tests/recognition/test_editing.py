@@ -1,12 +1,13 @@
 """The editing pages: inline line saves, whole-text editing, history, diffs and reverts."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
 
 from recognition import revisions
-from recognition.models import Line
+from recognition.models import Line, Page
 
 
 @pytest.fixture
@@ -85,6 +86,25 @@ def test_whole_text_edit(alice_client, text_note, lines):
     assert response.status_code == 302
     text_note.refresh_from_db()
     assert text_note.revision == 2 and "lazy cat" in text_note.text
+
+
+def test_whole_text_edit_of_another_page_keeps_lines_not_read(alice_client, text_note):
+    page = text_note.pages.get(number=1)
+    Page.objects.filter(pk=page.pk).update(partial=True, unread_lines=1)
+    blank = Line.objects.create(page=page, order=2, text="", read=False,
+                                polygon=[[0, 200], [900, 200], [900, 280], [0, 280]])
+    url = reverse("recognition:note-text", args=[text_note.pk])
+    html = alice_client.get(url).content.decode()
+    assert "Blank lines are lines that were located but not read" in html
+    # A browser drops the newline that follows <textarea>, and sends lines ended by CR LF.
+    shown = re.search(r'name="page-1"[^>]*>\n(.*?)</textarea>', html, re.S).group(1)
+    assert shown == "the quick brown fox\njumps over the lazy dog\n"
+    response = alice_client.post(url, {"revision": 1, "page-1": shown.replace("\n", "\r\n"),
+                                       "page-2": "second page, edited"})
+    assert response.status_code == 302
+    blank.refresh_from_db()
+    assert blank.text == "" and not blank.read and blank.polygon
+    assert Line.objects.filter(page=page).count() == 3
 
 
 def test_whole_text_conflict_keeps_both_versions(alice_client, user, text_note, lines):

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from recognition import services
-from recognition.models import Note, RecognitionJob
+from recognition.models import Note, Page, RecognitionJob
 
 
 def run(*args) -> str:
@@ -45,6 +45,19 @@ def test_outdated_compares_with_the_configured_model(notes):
     assert run("--outdated") == "queued 2 note(s)"
     assert Note.objects.get(pk=notes[1].pk).status == "done"
     assert run("--outdated") == "queued 0 note(s)"  # the others are queued now
+
+
+def test_partial_selects_notes_with_a_partly_read_page(notes):
+    failed, mine, theirs = notes
+    for note, partial in ((mine, False), (mine, True), (theirs, False)):
+        number = note.pages.count() + 1
+        Page.objects.create(note=note, number=number, image=f"p{number}.jpg", width=10,
+                            height=10, recognized=True, partial=partial,
+                            unread_lines=3 if partial else 0)
+    assert run("--partial", "--user", "bob") == "queued 0 note(s)"
+    assert run("--partial") == "queued 1 note(s)"
+    statuses = dict(Note.objects.values_list("pk", "status"))
+    assert statuses == {failed.pk: "failed", mine.pk: "queued", theirs.pk: "done"}
 
 
 def test_unknown_user_is_an_error(notes):

@@ -6,6 +6,7 @@ from recognition import revisions
 from recognition.exceptions import RecognitionAppError
 from recognition.models import Line, Note
 from recognition.revisions import RevisionConflict
+from recognition.selectors import revision_diff
 
 
 @pytest.fixture
@@ -114,6 +115,31 @@ def test_whole_page_edit_deletes_removed_lines(user, note):
     assert note.text == "jumps over the lazy dog\n\nsecond page here"
 
 
+def unread_lines(note, count: int) -> list[Line]:
+    """Lines located on page 1 but not read (the page's time ran out), after its lines."""
+    page = note.pages.get(number=1)
+    start = page.lines.count()
+    return [Line.objects.create(page=page, order=order, text="", read=False,
+                                polygon=[[0, 100 * order], [900, 100 * order],
+                                         [900, 100 * order + 80], [0, 100 * order + 80]])
+            for order in range(start, start + count)]
+
+
+def test_whole_page_edit_fills_lines_not_read_and_keeps_the_blank_ones(user, note):
+    first, second = unread_lines(note, 2)
+    revisions.pages_text_replace(
+        user=user, note=note, base_revision=1,
+        pages={1: "the quick brown fox\r\njumps over the lazy dog\r\ntyped in place\r\n"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.text == "typed in place" and first.corrected
+    assert first.polygon == [[0, 200], [900, 200], [900, 280], [0, 280]]  # its place kept
+    assert second.text == "" and not second.read and not second.corrected
+    note.refresh_from_db()
+    assert note.text == ("the quick brown fox\njumps over the lazy dog\ntyped in place"
+                         "\n\nsecond page here")
+
+
 def test_whole_page_edit_needs_the_current_revision(user, note):
     first = lines_of(note)[0]
     revisions.lines_update(user=user, note=note, edits={first.pk: "x"}, base_revision=1)
@@ -142,3 +168,13 @@ def test_revert_restores_text_and_deleted_lines(user, note):
 def test_revert_to_an_unknown_revision(user, note):
     with pytest.raises(RecognitionAppError, match="no revision 9"):
         revisions.revision_revert(user=user, note=note, number=9, base_revision=1)
+
+
+def test_diff_leaves_out_lines_without_text_before_and_after():
+    """Lines located but not read are blank in both revisions: nothing to compare."""
+    old = [{"id": 1, "page": 1, "text": "a"}, {"id": 2, "page": 1, "text": ""},
+           {"id": 3, "page": 1, "text": ""}]
+    new = [{"id": 1, "page": 1, "text": "a"}, {"id": 2, "page": 1, "text": "typed"},
+           {"id": 4, "page": 1, "text": ""}]
+    assert [(row.kind, row.old, row.new) for row in revision_diff(old, new)] == [
+        ("same", "a", "a"), ("changed", "", "typed")]

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from recognition import services
-from recognition.models import Collection, Note, Tag
+from recognition.models import Collection, Line, Note, Tag
 from tests.factories import CollectionFactory
 
 
@@ -93,6 +93,29 @@ def test_note_page_shows_status_and_lines_after_recognition(
     first_line = note.pages.get().lines.first()
     assert f'data-line="{first_line.pk}"' in html
     assert reverse("recognition:page-image", args=[note.pk, 1]) in html
+
+
+def test_note_page_says_which_pages_were_only_partly_read(
+        alice_client, user, pdf_upload, jpeg_upload, settings,
+        django_capture_on_commit_callbacks):
+    settings.NOTES_PAGE_SECONDS = 0  # no time to read any line: both pages partly read
+    with django_capture_on_commit_callbacks(execute=True):
+        [note] = services.note_upload(user=user, files=[pdf_upload(pages=2)])
+    services.note_upload(user=user, files=[jpeg_upload("waiting.jpg")])  # not read yet
+    note.refresh_from_db()
+    assert note.status == Note.Status.DONE
+    html = alice_client.get(reverse("recognition:note", args=[note.pk])).content.decode()
+    unread = note.pages.get(number=2).unread_lines
+    assert unread > 1
+    assert (f'<p class="notice partial" id="partial-2" role="note">Page 2 was only partly read: '
+            f"it took longer than the 0 s allowed per page, so {unread} lines were located but "
+            "not read. Type them in, or recognize the note again.</p>") in html
+    assert 'aria-describedby="partial-1"' in html and 'aria-describedby="partial-2"' in html
+    lines = Line.objects.filter(page__note=note)
+    assert html.count('<span class="unread-mark">not read</span>') == lines.count()
+    assert html.count(' class="unread"/>') == lines.count()  # their regions on the image
+    home = alice_client.get(reverse("recognition:home")).content.decode()
+    assert home.count(">partly read</span>") == 1
 
 
 def test_status_endpoint_reports_progress(alice_client, note):

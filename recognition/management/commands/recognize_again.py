@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import OuterRef, Subquery
 
-from recognition import services
+from recognition import selectors, services
 from recognition.exceptions import NoteBusyError
 from recognition.models import Note, RecognitionJob
 
@@ -13,17 +13,21 @@ from recognition.models import Note, RecognitionJob
 class Command(BaseCommand):
     help = (
         "Queue recognition again for finished notes: all of them, one user's, the failed ones, "
-        "or those last read by another model than the configured one. Corrected lines are kept."
+        "the partly read ones, or those last read by another model than the configured one. "
+        "Corrected lines are kept."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--user", help="Only this user's notes (user name).")
         parser.add_argument("--failed", action="store_true", help="Only notes that failed.")
+        parser.add_argument("--partial", action="store_true",
+                            help="Only notes with a page only partly read (its time ran out).")
         parser.add_argument("--outdated", action="store_true",
                             help="Only notes last read by another model version.")
         parser.add_argument("--dry-run", action="store_true", help="Count, queue nothing.")
 
-    def handle(self, *args, user=None, failed=False, outdated=False, dry_run=False, **options):
+    def handle(self, *args, user=None, failed=False, partial=False, outdated=False,
+               dry_run=False, **options):
         notes = Note.objects.exclude(status__in=[Note.Status.QUEUED, Note.Status.PROCESSING])
         if user:
             notes = notes.filter(owner__username=user)
@@ -31,6 +35,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No notes for user {user!r}.")
         if failed:
             notes = notes.filter(status=Note.Status.FAILED)
+        if partial:
+            notes = notes.filter(selectors.note_partly_read())
         if outdated:
             from recognition import ocr  # loads the model: only when asked
 

@@ -23,6 +23,7 @@ from recognition.exports.document import note_document
 from recognition.exports.layout import placed_lines
 from recognition.exports.markdown import escape
 from recognition.exports.registry import FORMATS
+from recognition.models import Line
 from tests.recognition.exports.conftest import TYPED
 
 
@@ -202,6 +203,20 @@ def test_page_xml_has_dates_and_line_confidences(note):
     for coords in root.iter(f"{{{ns['p']}}}Coords"):  # the schema's pattern: x,y pairs >= 0
         assert all(int(v) >= 0 for pair in coords.get("points").split()
                    for v in pair.split(","))
+
+
+def test_lines_without_text_are_in_no_export(note):
+    """A line located but not read (its page's time ran out) has no text to carry."""
+    page = note.pages.get(number=1)
+    blank = page.lines.order_by("order")[3]
+    Line.objects.filter(pk=blank.pk).update(text="", machine_text="", words=[], read=False)
+    document = note_document(note)
+    assert blank.pk not in {line.id for p in document.pages for line in p.lines}
+    for name in ("alto", "page"):
+        xml = xml_files(export(note, name))[f"Lecture notes-page-001.{name}.xml"].decode()
+        assert f'"line{blank.pk}"' not in xml and f'"line{page.lines.first().pk}"' in xml
+    data = json.loads(export(note, "json").data)
+    assert blank.pk not in {line["id"] for line in data["pages"][0]["lines"]}
 
 
 def test_pdf_of_a_page_without_its_image_still_has_the_text(note):

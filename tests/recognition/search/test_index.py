@@ -103,6 +103,18 @@ def test_indexing_again_changes_nothing(user, note):
 
 
 @pytest.mark.django_db
+def test_lines_without_words_have_no_entry(user, note, django_capture_on_commit_callbacks):
+    """A line located but not read has no text: nothing to find, so nothing in the index."""
+    page = note.pages.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        blank = Line.objects.create(page=page, order=2, text="", read=False,
+                                    polygon=[[10, 210], [900, 210], [900, 280], [10, 280]])
+        revisions.revision_record(note=note, kind=Revision.Kind.MACHINE, summary="Recognized")
+    assert index.note_index(note_id=note.pk) == 2
+    assert not SearchLine.objects.filter(line_id=blank.pk).exists()
+
+
+@pytest.mark.django_db
 def test_indexing_a_note_deleted_meanwhile_unindexes_it(user, note):
     note_id = note.pk
     note.delete()  # no signal: as if the index saw the change after the deletion
@@ -118,8 +130,10 @@ def test_a_real_recognition_run_indexes_the_note(user, jpeg_upload,
     with django_capture_on_commit_callbacks(execute=True):
         [note] = services.note_upload(user=user, files=[jpeg_upload()])
     lines = list(Line.objects.filter(page__note=note).exclude(text=""))
-    assert lines and SearchLine.objects.filter(note_id=note.pk).count() == len(
-        Line.objects.filter(page__note=note))
+    indexed = set(SearchLine.objects.filter(note_id=note.pk).values_list("line_id", flat=True))
+    assert lines and indexed == {line.pk for line in lines if index.line_terms(
+        line_text=line.text, machine_text=line.machine_text, words=line.words,
+        corrected=line.corrected) != ("", "")}
     word = max(lines[0].text.split(), key=len)
     assert lines[0].pk in {hit.line_id for hit in search(user, word)}
 

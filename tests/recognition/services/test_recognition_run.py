@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from recognition import services, tasks
+from recognition import revisions, services, tasks
 from recognition.exceptions import NoteBusyError
-from recognition.models import Line, Note, RecognitionJob
+from recognition.models import Line, Note, RecognitionJob, SearchLine
 
 
 @pytest.fixture
@@ -49,6 +49,40 @@ def test_photo_is_recognized_into_lines_and_text(upload_and_run, jpeg_upload):
     job = note.jobs.get()
     assert job.status == RecognitionJob.Status.DONE and job.attempts == 1
     assert job.model_version.startswith("crnn.pt") and job.finished >= job.started
+    # Within the default budget (NOTES_PAGE_SECONDS=8) an ordinary page is read whole.
+    assert not page.partial and page.unread_lines == 0 and all(line.read for line in lines)
+
+
+def test_a_page_out_of_time_is_partly_read_and_the_note_still_done(
+        upload_and_run, jpeg_upload, settings):
+    settings.NOTES_PAGE_SECONDS = 0  # the time is up before the first line is read
+    [note] = upload_and_run([jpeg_upload()])
+    assert note.status == Note.Status.DONE and note.error == ""
+    assert note.jobs.get().status == RecognitionJob.Status.DONE
+    page = note.pages.get()
+    assert page.recognized and page.partial and page.unread_lines >= 5
+    lines = list(page.lines.all())
+    assert len(lines) == page.unread_lines  # located, stored, and none of them read
+    for line in lines:
+        assert not line.read and line.text == line.machine_text == "" and line.words == []
+        assert len(line.polygon) >= 3 and len(line.baseline) >= 2
+    assert note.text == ""
+    assert not SearchLine.objects.filter(note_id=note.pk).exists()  # empty lines: no entries
+    assert note.revisions.get().summary.endswith("; partly read: page 1")
+
+
+def test_recognizing_again_with_time_reads_the_unread_lines(
+        user, upload_and_run, jpeg_upload, settings, django_capture_on_commit_callbacks):
+    settings.NOTES_PAGE_SECONDS = 0
+    [note] = upload_and_run([jpeg_upload()])
+    settings.NOTES_PAGE_SECONDS = 8
+
+    job = rerun(user, note, django_capture_on_commit_callbacks)
+
+    assert job.status == RecognitionJob.Status.DONE
+    page = note.pages.get()
+    assert not page.partial and page.unread_lines == 0
+    assert all(line.read for line in page.lines.all()) and len(note.text) > 50
 
 
 def test_every_pdf_page_is_recognized(upload_and_run, pdf_upload):
@@ -78,6 +112,22 @@ def test_rerun_replaces_machine_lines_and_keeps_corrections(
     assert kept.text == "Fixed by a person" and kept.corrected and kept.order == 1
     assert "Fixed by a person" in note.text
     assert note.pages.count() == 1  # the page image was reused
+
+
+def test_rerun_keeps_lines_typed_in_by_hand(user, upload_and_run, jpeg_upload,
+                                            django_capture_on_commit_callbacks):
+    """A line typed in has no region on the image: it overlaps no machine line."""
+    [note] = upload_and_run([jpeg_upload()])
+    text = "\n".join(line.text for line in note.pages.get().lines.all()) + "\na line typed in"
+    revisions.pages_text_replace(user=user, note=note, pages={1: text},
+                                 base_revision=note.revision)
+
+    job = rerun(user, note, django_capture_on_commit_callbacks)
+
+    assert job.status == RecognitionJob.Status.DONE, job.error
+    typed = Line.objects.get(page__note=note, text="a line typed in")
+    assert typed.polygon == [] and typed.corrected
+    assert note.text.endswith("a line typed in")
 
 
 def test_a_redelivered_task_does_not_duplicate_anything(upload_and_run, jpeg_upload):
