@@ -9,7 +9,7 @@ PORT ?= 8000
 SECRET := var/secret-key
 MANAGE := NOTES_SECRET_KEY_FILE=$(SECRET) $(BIN)/python manage.py
 
-.PHONY: run test setup db fonts data lint clean
+.PHONY: run test setup db fonts data bench-peers lint clean
 
 # SQLite, the ORM broker and local media under var/ unless .env or the environment say otherwise.
 run: setup db
@@ -44,7 +44,24 @@ fonts: setup
 data: setup fonts
 	$(BIN)/python -m ml.prepare --data ../shared/data --out .cache/data
 	$(BIN)/python -m ml.synth render --split test --count 1000 --seed 2026 --out .cache/data/synth-test
-	$(BIN)/python -m ml.synth pages --split test --count 30 --seed 7 --out .cache/data/synth-pages
+	$(BIN)/python -m ml.synth pages --split test --count 30 --seed 7 --layout notes --out .cache/data/synth-pages
+
+# The page benchmark's peers (bench/page_pipeline.py): PP-OCRv6 (the `bench` extra) in .venv, and
+# kraken 7.1.1 in a venv of its own, run through a subprocess: its pinned dependencies
+# (lightning, coremltools, scikit-learn, ...) never enter the project's. torch first, the same
+# build as .venv's; then torch and torchvision stay pinned while kraken resolves: an unpinned
+# torchvision pulls in torch 2.14 from PyPI, a multi-GB CUDA build.
+KRAKEN_VENV := .cache/venv-kraken
+
+bench-peers: setup $(KRAKEN_VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+
+$(KRAKEN_VENV)/.installed:
+	$(PYTHON) -m venv $(KRAKEN_VENV)
+	$(KRAKEN_VENV)/bin/pip install --quiet --upgrade pip
+	$(KRAKEN_VENV)/bin/pip install --quiet torch==2.13.0
+	$(KRAKEN_VENV)/bin/pip install --quiet kraken==7.1.1 torch==2.13.0 torchvision==0.28.0
+	touch $@
 
 lint: setup
 	$(BIN)/ruff check .

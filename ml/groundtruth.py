@@ -43,6 +43,10 @@ class GroundTruthPage:
     # Regions that hold no transcribed line: text may be there (a printed header, a stamp, a
     # page number) that nobody annotated, so it is neither a line nor background.
     unannotated: tuple[tuple[Point, ...], ...] = ()
+    # Regions holding transcribed lines, where the transcription is complete; empty when the
+    # format says nothing about completeness. pages-fr leaves margin notes, stamps and
+    # signatures outside any region untranscribed.
+    transcribed: tuple[tuple[Point, ...], ...] = ()
 
 
 def read_ground_truth(path: str | Path) -> GroundTruthPage:
@@ -77,10 +81,12 @@ def read_page_json(path: str | Path) -> GroundTruthPage:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        lines, unannotated = [], []
+        lines, unannotated, transcribed = [], [], []
         for r, region in enumerate(data["regions"]):
             if not region["lines"]:
                 unannotated.append(_rounded(region["polygon"]))
+            else:
+                transcribed.append(_rounded(region["polygon"]))
             for i, line in enumerate(region["lines"]):
                 polygon = _rounded(line["polygon"])
                 lines.append(
@@ -100,6 +106,7 @@ def read_page_json(path: str | Path) -> GroundTruthPage:
             height=int(data["height"]),
             lines=tuple(lines),
             unannotated=tuple(p for p in unannotated if len(p) >= 3),
+            transcribed=tuple(p for p in transcribed if len(p) >= 3),
         )
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise DataError(f"Cannot read page JSON {path}: {err}") from err

@@ -6,7 +6,8 @@
 Pages: each page's text in reading order, one text line per output line, pages separated by a
 form feed. Lines (--line): one output line per image. With --json, one JSON object per page (its
 lines with polygon, baseline, block, text, confidence and word alternatives, plus the seconds
-spent in each stage) or per line image.
+spent in each stage; `partial` when the page's time budget ran out, with its unread lines
+marked `"read": false`) or per line image.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 import torch
 
 from ml.errors import MLError
+from ml.page.budget import PageBudget
 from ml.page.pipeline import PageResult, read_page
+from ml.page.segmenter import DEFAULT_SEGMENTER, LineSegmenter
 from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
 
 
@@ -33,6 +36,8 @@ class RecognizeConfig:
     lm: bool = True
     alternatives: int = 3
     threads: int = 2
+    segmenter: Path = DEFAULT_SEGMENTER
+    page_seconds: float = PageBudget().seconds
 
 
 def words_to_list(words) -> list[dict]:
@@ -65,6 +70,7 @@ def page_to_dict(image: Path, page: PageResult) -> dict:
         "width": page.width,
         "height": page.height,
         "skew_degrees": page.skew,
+        "partial": page.partial,
         "timings": {stage: round(seconds, 4) for stage, seconds in page.timings.items()},
         "lines": [
             {
@@ -74,6 +80,7 @@ def page_to_dict(image: Path, page: PageResult) -> dict:
                 "text": line.text,
                 "confidence": round(line.confidence, 4),
                 "words": words_to_list(line.words),
+                "read": line.read,
             }
             for line in page.lines
         ],
@@ -88,8 +95,17 @@ def run(config: RecognizeConfig) -> list[RecognizedLine] | list[PageResult]:
         return recognizer.recognize(
             list(config.images), beam_width=config.beam, alternatives=config.alternatives
         )
+    segmenter = LineSegmenter.load(config.segmenter)
+    budget = PageBudget(seconds=config.page_seconds)
     return [
-        read_page(recognizer, image, beam_width=config.beam, alternatives=config.alternatives)
+        read_page(
+            recognizer,
+            image,
+            beam_width=config.beam,
+            alternatives=config.alternatives,
+            budget=budget,
+            segmenter=segmenter,
+        )
         for image in config.images
     ]
 
@@ -110,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         help="images of single text lines (instead of pages)",
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--segmenter", type=Path, default=DEFAULT_SEGMENTER)
+    parser.add_argument(
+        "--page-seconds",
+        type=float,
+        default=PageBudget().seconds,
+        help="time budget per page; lines not read by then are reported unread",
+    )
     parser.add_argument(
         "--beam",
         type=int,
@@ -138,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         lm=args.lm,
         alternatives=args.alternatives if args.json else 0,
         threads=args.threads,
+        segmenter=args.segmenter,
+        page_seconds=args.page_seconds,
     )
     try:
         results = run(config)

@@ -1,12 +1,12 @@
-"""Page preprocessing: from a photo or scan to a flat, upright, binarized working image.
+"""Page preprocessing: from a photo or scan to a flat working image of the sheet.
 
 Steps (stage timings in `bench/results/page_pipeline.md`): EXIF orientation and grayscale
 (ml.images); downscale to a working size; find the sheet of paper on a table and undo the
 perspective; flatten the lighting by dividing by a blurred background (removes shadows and lamp
-gradients, whatever the ink colour); binarize with a local threshold; remove ruled and squared
-paper lines with long morphological openings; deskew by maximizing the row-profile contrast.
-Every geometric step is a 3x3 matrix, so `to_original` maps any working-image point back to the
-pixel of the original upload.
+gradients, whatever the ink colour). Ruling, skew and texture are left to the line segmenter,
+which learned them. Every geometric step is a 3x3 matrix, so `to_original` maps any
+working-image point back to the pixel of the original upload. `binarize` (a local threshold)
+is for measuring ink, in training targets and evaluation.
 """
 
 from __future__ import annotations
@@ -21,22 +21,19 @@ from ml.images import ImageInput, to_grayscale
 
 WORK_LONG_SIDE = 2000  # pixels; a line of notes is still ~40-60 px high at this size
 MIN_SIDE = 32
-MAX_SKEW = 8.0  # degrees searched by deskew
 MIN_PAGE_AREA = 0.2  # a detected sheet must cover this share of the photo
 
 
 @dataclass(frozen=True)
 class PreparedPage:
-    flat: np.ndarray  # (H, W) float32, paper 1.0, ink towards 0: for cropping lines
-    ink: np.ndarray  # (H, W) bool, ink without ruling: for segmentation
+    flat: np.ndarray  # (H, W) uint8, paper 255, ink darker: what the segmenter and crops see
     to_original: np.ndarray  # 3x3 homography, working pixel -> original pixel
     original_size: tuple[int, int]  # (width, height) after EXIF orientation
-    skew: float  # degrees corrected
     sheet_found: bool
 
 
 def prepare_page(image: ImageInput) -> PreparedPage:
-    """Run every preprocessing step on one page image."""
+    """Orient, downscale, rectify the sheet and flatten the lighting of one page image."""
     gray = to_grayscale(image)
     height, width = gray.shape
     if min(height, width) < MIN_SIDE:
@@ -54,29 +51,11 @@ def prepare_page(image: ImageInput) -> PreparedPage:
             gray, warp, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         transform = warp @ transform
-    flat = flatten_lighting(gray)
-    ink = remove_ruling(binarize(flat))
-    skew = estimate_skew(ink)
-    if abs(skew) > 0.1:
-        rotation = _rotation(flat.shape, skew)
-        flat = cv2.warpAffine(
-            flat,
-            rotation[:2],
-            flat.shape[::-1],
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=1.0,
-        )
-        ink = cv2.warpAffine(
-            ink.astype(np.uint8), rotation[:2], ink.shape[::-1], flags=cv2.INTER_NEAREST
-        ).astype(bool)
-        transform = rotation @ transform
+    flat = (flatten_lighting(gray) * 255).astype(np.uint8)
     return PreparedPage(
         flat=flat,
-        ink=ink,
         to_original=np.linalg.inv(transform),
         original_size=(width, height),
-        skew=skew,
         sheet_found=quad is not None,
     )
 
@@ -179,36 +158,3 @@ def remove_ruling(ink: np.ndarray) -> np.ndarray:
         ruling |= cv2.dilate(found, reach) & mask
     ruling = cv2.dilate(ruling, np.ones((3, 3), np.uint8))
     return ink & (ruling == 0)
-
-
-def estimate_skew(ink: np.ndarray) -> float:
-    """Angle (degrees) that makes text rows most distinct: the row profile's variance peaks."""
-    scale = min(1.0, 600 / max(ink.shape))
-    small = cv2.resize(
-        ink.astype(np.float32), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
-    )
-    if small.sum() < 20:
-        return 0.0
-    best, best_score = 0.0, -1.0
-    for angle in np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5):
-        score = _row_profile_variance(small, angle)
-        if score > best_score:
-            best, best_score = float(angle), score
-    for angle in np.arange(best - 0.4, best + 0.41, 0.1):  # refine around the coarse optimum
-        score = _row_profile_variance(small, angle)
-        if score > best_score:
-            best, best_score = float(angle), score
-    return round(best, 2)
-
-
-def _row_profile_variance(image: np.ndarray, angle: float) -> float:
-    rotation = cv2.getRotationMatrix2D((image.shape[1] / 2, image.shape[0] / 2), angle, 1.0)
-    rotated = cv2.warpAffine(image, rotation, image.shape[::-1], flags=cv2.INTER_LINEAR)
-    return float(rotated.sum(axis=1).var())
-
-
-def _rotation(shape: tuple[int, int], angle: float) -> np.ndarray:
-    h, w = shape
-    matrix = np.eye(3)
-    matrix[:2] = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return matrix
