@@ -72,7 +72,7 @@ def page_image() -> Image.Image:
 
     font_dir = Path(__file__).resolve().parents[1] / ".cache" / "fonts"
     fonts = [f for f in load_fonts(font_dir) if f.name in {"kalam", "coming-soon"}]
-    style = PageStyle(paper_width=700, paper_height=600, heading=False, paper="ruled",
+    style = PageStyle(paper_width=700, paper_height=900, heading=False, paper="ruled",
                       lighting=0.2)
     page = render_page(fonts, TextSampler(Vocabulary.from_wordfreq(), random.Random(1)),
                        np.random.default_rng(1), style)

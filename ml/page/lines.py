@@ -21,6 +21,7 @@ SHORT = 2.5  # x-heights: a piece this short (a bullet, a dash) joins whatever i
 JOIN_DRIFT = 0.45  # x-heights: baselines this close in height continue each other
 SHORT_DRIFT = 0.7  # x-heights: a dash sits mid-height, above the baseline of its line
 MAX_CANDIDATES = 400  # a pathological page keeps its most confident candidates only
+STEEP = 10.0  # degrees: a component slanting more is levelled before it is measured
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ class DetectedLine:
     @property
     def x1(self) -> float:
         return float(self.baseline[-1, 0])
+
+    @property
+    def length(self) -> float:
+        return float(np.linalg.norm(np.diff(self.baseline, axis=0), axis=1).sum())
+
+    @property
+    def angle(self) -> float:
+        """Degrees from the horizontal, positive when the line falls to the right."""
+        dx, dy = self.baseline[-1] - self.baseline[0]
+        return float(np.degrees(np.arctan2(dy, dx)))
 
 
 def find_lines(band: np.ndarray, threshold: float = THRESHOLD) -> list[DetectedLine]:
@@ -55,12 +66,47 @@ def find_lines(band: np.ndarray, threshold: float = THRESHOLD) -> list[DetectedL
     return [
         line
         for line in lines
-        if line.score >= MIN_SCORE and line.x1 - line.x0 >= MIN_LENGTH * line.x_height
+        if line.score >= MIN_SCORE and line.length >= MIN_LENGTH * line.x_height
     ]
 
 
 def _component_line(mask: np.ndarray, probs: np.ndarray) -> DetectedLine | None:
-    """Baseline (bottom edge, smoothed) and x-height (median thickness) of one component."""
+    """Baseline (bottom edge, smoothed) and x-height (median thickness) of one component.
+
+    A steep component (a note written askew in a corner) is measured turned level, and its
+    baseline turned back.
+    """
+    angle = _orientation(mask)
+    if abs(angle) <= STEEP:
+        return _level_line(mask, probs)
+    h, w = mask.shape
+    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]) @ rotation[:, :2].T + rotation[:, 2]
+    shift = -corners.min(axis=0)
+    rotation[:, 2] += shift
+    size = tuple(int(np.ceil(v)) + 1 for v in corners.max(axis=0) + shift)
+    level = cv2.warpAffine(mask.astype(np.uint8), rotation, size, flags=cv2.INTER_NEAREST) > 0
+    level_probs = cv2.warpAffine(probs, rotation, size, flags=cv2.INTER_LINEAR)
+    line = _level_line(level, level_probs)
+    if line is None:
+        return None
+    back = cv2.invertAffineTransform(rotation)
+    baseline = (line.baseline @ back[:, :2].T + back[:, 2]).astype(np.float32)
+    return DetectedLine(baseline, line.x_height, line.score)
+
+
+def _orientation(mask: np.ndarray) -> float:
+    """Degrees of the component's long axis from the horizontal (OpenCV's sign: anticlockwise
+    positive, so rotating by it levels the component)."""
+    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    if moments["m00"] < 2:
+        return 0.0
+    angle = 0.5 * np.arctan2(2 * moments["mu11"], moments["mu20"] - moments["mu02"])
+    return float(np.degrees(angle))
+
+
+def _level_line(mask: np.ndarray, probs: np.ndarray) -> DetectedLine | None:
+    """`_component_line` of a component lying (nearly) level."""
     columns = np.flatnonzero(mask.any(axis=0))
     if columns.size < 2:
         return None

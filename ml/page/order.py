@@ -53,7 +53,7 @@ def _xy_cut(
         _xy_cut([b for b in boxes if b[3] <= cut], char_height, blocks, gutters)
         _xy_cut([b for b in boxes if b[1] >= cut], char_height, blocks, gutters)
         return
-    blocks.append(sorted(boxes, key=lambda b: ((b[1] + b[3]) / 2, b[0])))
+    blocks.append(_rows(boxes))
 
 
 def _column_cut(
@@ -158,3 +158,23 @@ def _is_margin(side: list[Box], main: list[Box]) -> bool:
     width = max(b[2] for b in side) - min(b[0] for b in side)
     main_width = max(b[2] for b in main) - min(b[0] for b in main)
     return width <= MARGIN_WIDTH_SHARE * main_width and len(side) <= MARGIN_LINE_SHARE * len(main)
+
+
+def _rows(boxes: list[Box]) -> list[Box]:
+    """A block's lines top to bottom; lines side by side on one row (a date cut off at the
+    margin, a closing beside its signature) left to right."""
+    rows: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: (b[1] + b[3]) / 2):
+        row = rows[-1] if rows else None
+        if row and _same_row(row[-1], box):
+            row.append(box)
+        else:
+            rows.append([box])
+    return [box for row in rows for box in sorted(row, key=lambda b: b[0])]
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """Boxes overlapping vertically over more than half of the shorter one, side by side."""
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    side_by_side = a[2] <= b[0] or b[2] <= a[0]
+    return side_by_side and overlap > 0.5 * min(a[3] - a[1], b[3] - b[1])

@@ -167,7 +167,7 @@ def _order_box(line) -> tuple[int, int, int, int]:
 def _locate(region: LineRegion, block: int, to_original: np.ndarray) -> PageLine:
     """The line's region and baseline, mapped onto the original image."""
     polygon = _map(region.polygon(), to_original)
-    baseline = _map(np.stack([region.xs, region.baseline], axis=1), to_original)
+    baseline = _map(region.baseline_points(), to_original)
     return PageLine(
         polygon=_simplify(polygon, closed=True), baseline=_simplify(baseline), block=block
     )

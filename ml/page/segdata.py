@@ -176,7 +176,7 @@ class CropConfig:
     long_side: int = 1280  # the net's nominal page scale
     scale_range: tuple[float, float] = (0.6, 1.6)  # relative to nominal, log-uniform
     max_rotation: float = 4.0  # degrees, most crops
-    wide_rotation: float = 12.0  # degrees, a few crops (phone photos held askew)
+    wide_rotation: float = 12.0  # degrees, a tenth of the crops (phone photos held askew)
     on_text: float = 0.85  # share of crops centred on a line (the rest anywhere)
 
 

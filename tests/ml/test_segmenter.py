@@ -1,5 +1,6 @@
 """The line segmenter's parts: targets, lines from band maps, line regions and crops, order."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -134,3 +135,19 @@ def test_columns_stay_apart_when_one_line_crosses_the_gutter():
     ordered = [box[4] for _, box in reading_order(right + left + [crossing], 20.0)]
     assert ordered[: len(left)] == [b[4] for b in left]
     assert ordered[-len(right) :] == [b[4] for b in right]
+
+
+def test_a_steep_band_is_one_line_and_its_crop_lies_level():
+    page = np.full((400, 400), 255, np.uint8)
+    probs = np.zeros((400, 400), np.float32)
+    start, end = np.float32([60, 340]), np.float32([340, 60])  # rising at 45 degrees
+    normal = np.float32([-1, -1]) / np.sqrt(2)  # "up" from the baseline, across it
+    band = np.float32([start, end, end + 10 * normal, start + 10 * normal])
+    cv2.fillPoly(probs, [np.int32(np.round(band))], 0.95)
+    cv2.fillPoly(page, [np.int32(np.round(band))], 0)  # the ink of the letters' bodies
+    (found,) = find_lines(probs)
+    assert found.angle == pytest.approx(-45, abs=3) and found.x_height == pytest.approx(10, abs=2)
+    crop = cut_line(page, line_regions([found])[0])
+    assert crop.shape[1] > 350  # the line's length, not its width on the page
+    rows = np.flatnonzero((crop < 128).mean(axis=1) > 0.5)
+    assert rows.size and rows.max() - rows.min() <= 12  # the ink runs straight across

@@ -37,7 +37,7 @@ def test_photo_is_recognized_into_lines_and_text(upload_and_run, jpeg_upload):
     assert (note.pages_done, note.pages_total, note.progress_percent) == (1, 1, 100)
     page = note.pages.get()
     lines = list(page.lines.all())
-    assert len(lines) >= 5  # the fixture page has a dozen handwritten lines
+    assert len(lines) >= 5  # the fixture page has ten handwritten lines
     assert note.text == "\n".join(line.text for line in lines if line.text)
     words = [w for line in lines for w in line.words]
     assert sum(len(line.text) for line in lines) > 50
