@@ -3,6 +3,8 @@
 Two kinds share the format. A model file (`--out`, committed under ml/weights/) holds the
 weights, model config, charset and metadata (metrics, data, training config, code version).
 A training checkpoint adds optimizer, scheduler and RNG states, so `--resume` continues a run.
+The line segmenter's files (`ml.page.linenet`) are written and read by the same core
+(`write_payload`, `read_payload`, `check_payload`), with `kind: linenet` instead of a charset.
 """
 
 from __future__ import annotations
@@ -62,12 +64,27 @@ def save_model(
 
     half=True stores float weights as float16 (half the size; loading restores float32).
     """
+    header = {"charset": charset.alphabet}
+    write_payload(path, model, header, metadata, half=half, **training_state)
+
+
+def write_payload(
+    path: str | Path,
+    model: torch.nn.Module,
+    header: dict[str, Any],
+    metadata: dict[str, Any],
+    *,
+    half: bool = False,
+    **training_state: Any,
+) -> None:
+    """Atomically write any of our models (its `config` has `to_dict`) with `header` fields,
+    provenance metadata and, for a checkpoint, the training state."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format_version": FORMAT_VERSION,
+        **header,
         "model_config": model.config.to_dict(),
-        "charset": charset.alphabet,
         "model_state": {
             k: v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu()
             for k, v in model.state_dict().items()
@@ -87,23 +104,38 @@ def save_model(
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw dictionary of a model file, validated."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"Model file {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for a corrupt or foreign file
-        raise CheckpointError(f"Cannot read model file {path}: {err}") from err
+    payload = read_payload(path, "model file")
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path} is not a model file")
-    missing = [key for key in REQUIRED_KEYS if key not in payload]
+    check_payload(path, payload, REQUIRED_KEYS)
+    return payload
+
+
+def read_payload(path: str | Path, noun: str) -> Any:
+    """What torch stored in a file, or a CheckpointError naming it as `noun` ("model file")."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{noun.capitalize()} {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a corrupt or foreign file
+        raise CheckpointError(f"Cannot read {noun} {path}: {err}") from err
+
+
+def check_payload(path: str | Path, payload: dict, required: tuple[str, ...]) -> None:
+    """Every required key present and a format this code reads."""
+    missing = [key for key in required if key not in payload]
     if missing:
         raise CheckpointError(f"{path} is missing {', '.join(missing)}")
     if payload["format_version"] > FORMAT_VERSION:
         raise CheckpointError(
             f"{path} has format {payload['format_version']}; this code reads up to {FORMAT_VERSION}"
         )
-    return payload
+
+
+def float_state(payload: dict) -> dict[str, torch.Tensor]:
+    """The stored weights as float32 (model files may keep them as float16)."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()}
 
 
 def load_model(path: str | Path) -> tuple[CRNN, Charset, dict[str, Any]]:
@@ -113,10 +145,7 @@ def load_model(path: str | Path) -> tuple[CRNN, Charset, dict[str, Any]]:
         config = ModelConfig.from_dict(payload["model_config"])
         charset = Charset(payload["charset"])
         model = CRNN(config)
-        state = {
-            k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()
-        }
-        model.load_state_dict(state)
+        model.load_state_dict(float_state(payload))
     except (TypeError, ValueError, KeyError, RuntimeError) as err:
         raise CheckpointError(f"{path} does not match the model code: {err}") from err
     if config.num_classes != len(charset):

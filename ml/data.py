@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from ml.charset import Charset
 from ml.errors import DataError
@@ -146,6 +146,30 @@ class LineStream(IterableDataset):
             label = self.charset.encode(text)
             if fits_ctc(label, line.shape[1] // self.column_reduction):
                 return line, label, text
+
+
+def batch_loader(stream: IterableDataset, workers: int, pin_memory: bool) -> DataLoader:
+    """A loader over a stream that yields whole batches, made by `workers` processes (0: in
+    the training process).
+
+    forkserver, not fork: a forked worker inherits OpenCV's and PyTorch's thread pools from
+    the main process in whatever state they are, and on a 16-core GPU machine that deadlocked
+    every synthetic-data worker.
+    """
+    return DataLoader(
+        stream,
+        batch_size=None,
+        num_workers=workers,
+        prefetch_factor=4 if workers else None,
+        worker_init_fn=_single_threaded,
+        multiprocessing_context="forkserver" if workers else None,
+        pin_memory=pin_memory,
+    )
+
+
+def _single_threaded(_worker_id: int) -> None:
+    # Each loader worker is one process on one core; OpenCV's own thread pool would fight them.
+    cv2.setNumThreads(1)
 
 
 def render_eval_set(

@@ -20,7 +20,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -31,7 +30,7 @@ from ml.charset import DEFAULT_CHARSET, Charset
 from ml.checkpoint import load_checkpoint, load_model, save_model
 from ml.cli import add_dataclass_arguments, dataclass_from_args, pick_device, seed_everything
 from ml.ctc import greedy_path
-from ml.data import LineStream, read_real_lines, render_eval_set
+from ml.data import LineStream, batch_loader, read_real_lines, render_eval_set
 from ml.images import prepare_line
 from ml.manifest import read_manifest
 from ml.metrics import ErrorCounter
@@ -230,20 +229,7 @@ class Trainer:
             max_words=max_words,
             seed=self.config.seed * 1000 + stage * 100 + self.step % 97,
         )
-        workers = self.config.workers
-        # forkserver, not fork: a forked worker inherits OpenCV's and PyTorch's thread pools
-        # from the main process in whatever state they are, and on a 16-core GPU machine that
-        # deadlocked every synthetic-data worker.
-        return DataLoader(
-            stream,
-            batch_size=None,
-            num_workers=workers,
-            prefetch_factor=4 if workers else None,
-            worker_init_fn=_single_threaded,
-            multiprocessing_context="forkserver" if workers else None,
-            pin_memory=self.device.type == "cuda",
-            persistent_workers=False,
-        )
+        return batch_loader(stream, self.config.workers, self.device.type == "cuda")
 
     def train(self) -> dict:
         config = self.config
@@ -369,11 +355,6 @@ class Trainer:
             },
             "first_text_step": self.first_text_step,
         }
-
-
-def _single_threaded(_worker_id: int) -> None:
-    # Each loader worker is one process on one core; OpenCV's own thread pool would fight them.
-    cv2.setNumThreads(1)
 
 
 def run(config: TrainConfig, model_config: ModelConfig | None = None) -> dict:

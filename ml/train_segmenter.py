@@ -26,13 +26,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from ml.checkpoint import float_state
 from ml.cli import add_dataclass_arguments, dataclass_from_args, pick_device, seed_everything
+from ml.data import batch_loader
 from ml.page.linenet import (
     BAND,
     LineNet,
@@ -127,11 +128,6 @@ class CropStream(IterableDataset):
             yield torch.from_numpy(images), torch.from_numpy(targets), torch.from_numpy(weights)
 
 
-def _single_threaded(_worker_id: int) -> None:
-    # Each loader worker is one process on one core; OpenCV's own thread pool would fight them.
-    cv2.setNumThreads(1)
-
-
 class SegTrainer:
     def __init__(self, config: SegTrainConfig, model_config: LineNetConfig):
         self.config = config
@@ -148,7 +144,7 @@ class SegTrainer:
             raise SystemExit(f"No training pages under {config.seg}: run `prepare` first")
         self.model = LineNet(model_config)
         if config.init:
-            self.model.load_state_dict(_float_state(load_linenet_checkpoint(config.init)))
+            self.model.load_state_dict(float_state(load_linenet_checkpoint(config.init)))
         self.model.to(self.device).to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -159,7 +155,7 @@ class SegTrainer:
 
     def _restore(self) -> None:
         payload = load_linenet_checkpoint(self.config.out + ".ckpt")
-        self.model.load_state_dict(_float_state(payload))
+        self.model.load_state_dict(float_state(payload))
         self.optimizer.load_state_dict(payload["optimizer"])
         self.step, self.best = payload["step"], payload["best"]
         self.history = payload["metadata"].get("history", [])
@@ -171,17 +167,7 @@ class SegTrainer:
             self.config.batch_size,
             self.config.seed * 1000 + self.step,  # a resumed run draws new crops
         )
-        workers = self.config.workers
-        # forkserver, not fork: see ml/train.py (forked workers deadlocked on a GPU machine).
-        return DataLoader(
-            stream,
-            batch_size=None,
-            num_workers=workers,
-            prefetch_factor=4 if workers else None,
-            worker_init_fn=_single_threaded if workers else None,
-            multiprocessing_context="forkserver" if workers else None,
-            pin_memory=self.device.type == "cuda",
-        )
+        return batch_loader(stream, self.config.workers, self.device.type == "cuda")
 
     def train(self) -> dict:
         config = self.config
@@ -245,10 +231,6 @@ class SegTrainer:
             step=self.step,
             best=self.best,
         )
-
-
-def _float_state(payload: dict) -> dict:
-    return {k: v.float() if v.is_floating_point() else v for k, v in payload["model_state"].items()}
 
 
 def run(config: SegTrainConfig, model_config: LineNetConfig | None = None) -> dict:

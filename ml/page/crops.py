@@ -50,13 +50,6 @@ class LineRegion:
     def baseline_points(self) -> np.ndarray:
         return self.to_page(np.stack([self.xs, self.baseline], axis=1))
 
-    @property
-    def box(self) -> tuple[int, int, int, int]:
-        outline = self.polygon()
-        x0, y0 = np.floor(outline.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(outline.max(axis=0)).astype(int)
-        return int(x0), int(y0), int(x1), int(y1)
-
 
 def _turn(points: np.ndarray, degrees: float) -> np.ndarray:
     """Points rotated by `degrees` about the origin (frame -> page; -degrees: page -> frame)."""

@@ -12,8 +12,6 @@ expensive full-resolution layers are few and narrow.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml.checkpoint import code_version
+from ml.checkpoint import check_payload, float_state, read_payload, write_payload
 from ml.errors import CheckpointError
 
 BAND, BASELINE = 0, 1  # output channels
@@ -99,7 +97,6 @@ class LineNet(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "kind", "model_config", "model_state", "metadata")
 
 
@@ -107,45 +104,15 @@ def save_linenet(
     path: str | Path, model: LineNet, metadata: dict, *, half: bool = False, **training_state
 ) -> None:
     """Write a segmenter model file (with training_state: a resumable checkpoint) atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format_version": FORMAT_VERSION,
-        "kind": "linenet",
-        "model_config": model.config.to_dict(),
-        "model_state": {
-            k: v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu()
-            for k, v in model.state_dict().items()
-        },
-        "metadata": {
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "torch_version": str(torch.__version__),
-            "code_version": code_version(),
-            **metadata,
-        },
-        **training_state,
-    }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    write_payload(path, model, {"kind": "linenet"}, metadata, half=half, **training_state)
 
 
 def load_linenet_checkpoint(path: str | Path) -> dict:
     """The validated raw dictionary of a segmenter file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"Segmenter file {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for a corrupt or foreign file
-        raise CheckpointError(f"Cannot read segmenter file {path}: {err}") from err
+    payload = read_payload(path, "segmenter file")
     if not isinstance(payload, dict) or payload.get("kind") != "linenet":
         raise CheckpointError(f"{path} is not a line segmenter file")
-    missing = [key for key in REQUIRED_KEYS if key not in payload]
-    if missing:
-        raise CheckpointError(f"{path} is missing {', '.join(missing)}")
-    if payload["format_version"] > FORMAT_VERSION:
-        raise CheckpointError(f"{path} has format {payload['format_version']}, newer than ours")
+    check_payload(path, payload, REQUIRED_KEYS)
     return payload
 
 
@@ -154,12 +121,7 @@ def load_linenet(path: str | Path) -> tuple[LineNet, dict]:
     payload = load_linenet_checkpoint(path)
     try:
         model = LineNet(LineNetConfig.from_dict(payload["model_config"]))
-        model.load_state_dict(
-            {
-                k: v.float() if v.is_floating_point() else v
-                for k, v in payload["model_state"].items()
-            }
-        )
+        model.load_state_dict(float_state(payload))
     except (TypeError, ValueError, KeyError, RuntimeError) as err:
         raise CheckpointError(f"{path} does not match the segmenter code: {err}") from err
     return model.eval(), payload["metadata"]

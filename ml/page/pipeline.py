@@ -71,7 +71,6 @@ class PageResult:
 @dataclass(frozen=True)
 class SegmentedPage:
     prepared: PreparedPage
-    regions: tuple[LineRegion, ...]  # working-image pixels, reading order
     lines: tuple[PageLine, ...]  # located, not yet read
     crops: tuple[np.ndarray, ...]  # uint8 straightened line images, one per line
     scores: tuple[float, ...]  # the segmenter's confidence in each line
@@ -109,7 +108,7 @@ def segment_page(
     scores = tuple(found[i].score for _, i in ordered)
     timings["segment"] = time.perf_counter() - start
     skew = _skew([line.baseline for line in found])
-    return SegmentedPage(prepared, regions, lines, crops, scores, skew, timings)
+    return SegmentedPage(prepared, lines, crops, scores, skew, timings)
 
 
 def read_page(

@@ -47,8 +47,8 @@ class SegPage:
     targets: PageTargets
 
 
-def page_targets(page: GroundTruthPage, gray: np.ndarray, scale: float) -> PageTargets:
-    """Baselines and x-heights of a ground-truth page, in pixels of the page scaled by `scale`."""
+def page_targets(page: GroundTruthPage, gray: np.ndarray) -> PageTargets:
+    """Baselines and x-heights of a ground-truth page, in its pixels."""
     ink = binarize(flatten_lighting(gray))
     lines = []
     for line in page.lines:
@@ -59,14 +59,12 @@ def page_targets(page: GroundTruthPage, gray: np.ndarray, scale: float) -> PageT
         height = max(4.0, float(np.median(baseline[:, 1])) - top)
         baseline = snap_baseline(ink, baseline, height)
         x_height = estimate_x_height(ink, baseline, height)
-        lines.append(LineTarget(tuple(map(tuple, baseline * scale)), x_height * scale))
+        lines.append(LineTarget(tuple(map(tuple, baseline)), x_height))
     if lines:
         median = float(np.median([t.x_height for t in lines]))
         lo, hi = (median * f for f in X_HEIGHT_SPREAD)
         lines = [LineTarget(t.baseline, float(np.clip(t.x_height, lo, hi))) for t in lines]
-    ignore = tuple(tuple((x * scale, y * scale) for x, y in poly) for poly in page.unannotated)
-    known = tuple(tuple((x * scale, y * scale) for x, y in poly) for poly in page.transcribed)
-    return PageTargets(tuple(lines), ignore, known)
+    return PageTargets(tuple(lines), page.unannotated, page.transcribed)
 
 
 def save_page(
@@ -136,11 +134,15 @@ def scaled_targets(targets: PageTargets, scale: float) -> PageTargets:
 def store_page(gt: GroundTruthPage) -> tuple[np.ndarray, PageTargets]:
     """A ground-truth page as stored for training: flattened, scaled, with its targets."""
     gray = to_grayscale(gt.image)
+    return store_image(gray, page_targets(gt, gray))
+
+
+def store_image(gray: np.ndarray, targets: PageTargets) -> tuple[np.ndarray, PageTargets]:
+    """A page image and its targets as stored: longer side at most `STORE_LONG_SIDE`, lighting
+    flattened (paper 255)."""
     scale = min(1.0, STORE_LONG_SIDE / max(gray.shape))
-    targets = page_targets(gt, gray, scale)
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    flat = (flatten_lighting(small) * 255).astype(np.uint8)
-    return flat, targets
+    return (flatten_lighting(small) * 255).astype(np.uint8), scaled_targets(targets, scale)
 
 
 def real_page_splits(data: Path) -> dict[str, list[Path]]:

@@ -14,20 +14,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ml.page.preprocess import flatten_lighting
-from ml.page.segdata import STORE_LONG_SIDE, save_page
+from ml.page.segdata import save_page, store_image
 from ml.page.targets import LineTarget, PageTargets
 from ml.synth.fonts import load_fonts
 from ml.synth.page import SyntheticPage, iter_pages
 from ml.synth.text import Vocabulary
 
 
-def synthetic_targets(page: SyntheticPage, scale: float) -> PageTargets:
+def synthetic_targets(page: SyntheticPage) -> PageTargets:
+    """The rendered lines' baselines and x-heights, in photo pixels."""
     return PageTargets(
         tuple(
-            LineTarget(
-                tuple((x * scale, y * scale) for x, y in line.baseline), line.x_height * scale
-            )
+            LineTarget(line.baseline, line.x_height)
             for line in page.lines
             if len(line.baseline) >= 2 and line.x_height > 0
         )
@@ -36,9 +34,7 @@ def synthetic_targets(page: SyntheticPage, scale: float) -> PageTargets:
 
 def store_synthetic(page: SyntheticPage) -> tuple[np.ndarray, PageTargets]:
     gray = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
-    scale = min(1.0, STORE_LONG_SIDE / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return (flatten_lighting(small) * 255).astype(np.uint8), synthetic_targets(page, scale)
+    return store_image(gray, synthetic_targets(page))
 
 
 CHUNK = 50  # pages rendered from one seed; chunks are rendered in parallel
