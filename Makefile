@@ -44,6 +44,8 @@ fonts: setup
 data: setup fonts
 	$(BIN)/python -m ml.prepare --data ../shared/data --out .cache/data
 	$(BIN)/python -m ml.synth render --split test --count 1000 --seed 2026 --out .cache/data/synth-test
+	$(BIN)/python -m ml.synth render --split test --kind capitals --count 500 --seed 2027 --out .cache/data/synth-capitals
+	$(BIN)/python -m ml.synth render --split test --kind modern --count 500 --seed 2028 --out .cache/data/synth-modern
 	$(BIN)/python -m ml.synth pages --split test --count 30 --seed 7 --layout notes --out .cache/data/synth-pages
 
 # The page benchmark's peers (bench/page_pipeline.py): PP-OCRv6 (the `bench` extra) in .venv, and

@@ -23,6 +23,7 @@ from ml.errors import DataError
 from ml.images import batch_lines, prepare_line
 from ml.manifest import ManifestEntry, read_manifest
 from ml.synth.augment import augment_real
+from ml.synth.fields import LABELS, FieldText, render_field
 from ml.synth.fonts import Font
 from ml.synth.render import render_line
 from ml.synth.text import TextSampler, Vocabulary
@@ -96,6 +97,8 @@ class LineStream(IterableDataset):
         fonts: Sequence[Font] = (),
         vocabulary: Vocabulary | None = None,
         max_words: int = 10,
+        field_fraction: float = 0.0,
+        print_fraction: float = 0.0,
         seed: int = 0,
     ):
         if real_fraction < 1 and (not fonts or vocabulary is None):
@@ -108,22 +111,25 @@ class LineStream(IterableDataset):
         self.batch_size = batch_size
         self.real = list(real)
         self.real_fraction = real_fraction
-        self.fonts = list(fonts)
+        self.hands = [f for f in fonts if f.style != "print"] or list(fonts)
+        self.prints = [f for f in fonts if f.style == "print"]
         self.vocabulary = vocabulary
         self.max_words = max_words
+        self.field_fraction = field_fraction
+        self.print_fraction = print_fraction if self.prints else 0.0
         self.seed = seed
 
     def __iter__(self) -> Iterator[Batch]:
         worker = get_worker_info()
         worker_id = worker.id if worker else 0
         rng = np.random.default_rng([self.seed, worker_id])
-        sampler = (
-            TextSampler(self.vocabulary, random.Random(f"{self.seed}-{worker_id}"))
-            if self.vocabulary
-            else None
-        )
+        text_rng = random.Random(f"{self.seed}-{worker_id}")
+        sampler = TextSampler(self.vocabulary, text_rng) if self.vocabulary else None
+        fields = FieldText(text_rng)
         while True:
-            pool = [self._sample(rng, sampler) for _ in range(self.batch_size * POOL_BATCHES)]
+            pool = [
+                self._sample(rng, sampler, fields) for _ in range(self.batch_size * POOL_BATCHES)
+            ]
             pool.sort(key=lambda s: s[0].shape[1])
             batches = [pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
             rng.shuffle(batches)
@@ -131,14 +137,13 @@ class LineStream(IterableDataset):
                 lines, labels, texts = zip(*chunk, strict=True)
                 yield make_batch(lines, labels, texts)
 
-    def _sample(self, rng: np.random.Generator, sampler: TextSampler | None):
+    def _sample(self, rng: np.random.Generator, sampler: TextSampler | None, fields: FieldText):
         while True:
             if rng.random() < self.real_fraction:
                 entry = self.real[int(rng.integers(len(self.real)))]
                 image, text = augment_real(load_line_gray(entry.image), rng), entry.text
             else:
-                font = self.fonts[int(rng.integers(len(self.fonts)))]
-                rendered = render_line(sampler.line(self.max_words), font, rng)
+                rendered = self._render(rng, sampler, fields)
                 if rendered is None:
                     continue
                 image, text = rendered.image, self.charset.normalize(rendered.text)
@@ -146,6 +151,23 @@ class LineStream(IterableDataset):
             label = self.charset.encode(text)
             if fits_ctc(label, line.shape[1] // self.column_reduction):
                 return line, label, text
+
+
+    def _render(self, rng: np.random.Generator, sampler: TextSampler, fields: FieldText):
+        """A synthetic line: typed text, a filled-in form field, or a handwritten note line."""
+        if rng.random() < self.print_fraction:
+            font = self.prints[int(rng.integers(len(self.prints)))]
+            return render_line(sampler.line(self.max_words), font, rng)
+        font = self.hands[int(rng.integers(len(self.hands)))]
+        if rng.random() >= self.field_fraction:
+            return render_line(sampler.line(self.max_words), font, rng)
+        # Forms are mostly filled in capitals; the same contents also turn up in notes.
+        kind, text = fields.capitals() if rng.random() < 0.7 else fields.sample()
+        if not self.prints or rng.random() < 0.4:
+            return render_line(text, font, rng)
+        label_font = self.prints[int(rng.integers(len(self.prints)))]
+        label = fields.rng.choice(LABELS[kind]) if rng.random() < 0.75 else ""
+        return render_field(text, font, rng, label=label, label_font=label_font)
 
 
 def batch_loader(stream: IterableDataset, workers: int, pin_memory: bool) -> DataLoader:
@@ -172,15 +194,49 @@ def _single_threaded(_worker_id: int) -> None:
     cv2.setNumThreads(1)
 
 
+EVAL_KINDS = ("notes", "capitals", "modern")
+
+
 def render_eval_set(
-    fonts: Sequence[Font], vocabulary: Vocabulary, count: int, seed: int, max_words: int = 10
+    fonts: Sequence[Font],
+    vocabulary: Vocabulary,
+    count: int,
+    seed: int,
+    max_words: int = 10,
+    kind: str = "notes",
 ) -> list[tuple[np.ndarray, str]]:
-    """A fixed set of rendered lines (uint8 images, texts) for validation or testing."""
+    """A fixed set of rendered lines (uint8 images, texts) for validation or testing.
+
+    kind "notes": note-like lines in every font given. "capitals": names, addresses, dates and
+    codes in block capitals, two in three as form-field crops with a printed label (handwriting
+    fonts write, print fonts label). "modern": mixed-case modern notes, half of them names,
+    addresses, dates and codes as written in a diary or an address book.
+    """
+    if kind not in EVAL_KINDS:
+        raise ValueError(f"kind must be one of {EVAL_KINDS}, not {kind!r}")
     rng = np.random.default_rng(seed)
-    sampler = TextSampler(vocabulary, random.Random(seed))
+    text_rng = random.Random(seed)
+    sampler = TextSampler(vocabulary, text_rng)
+    fields = FieldText(text_rng)
+    hands = [f for f in fonts if f.style != "print"] or list(fonts)
+    prints = [f for f in fonts if f.style == "print"]
     out = []
     while len(out) < count:
-        rendered = render_line(sampler.line(max_words), fonts[len(out) % len(fonts)], rng)
+        if kind == "notes":
+            rendered = render_line(sampler.line(max_words), fonts[len(out) % len(fonts)], rng)
+        elif kind == "capitals":
+            font = hands[len(out) % len(hands)]
+            field_kind, text = fields.capitals()
+            if prints and text_rng.random() < 2 / 3:
+                label = text_rng.choice(LABELS[field_kind])
+                label_font = prints[len(out) % len(prints)]
+                rendered = render_field(text, font, rng, label=label, label_font=label_font)
+            else:
+                rendered = render_line(text, font, rng)
+        else:
+            font = hands[len(out) % len(hands)]
+            text = sampler.line(max_words) if text_rng.random() < 0.5 else fields.sample()[1]
+            rendered = render_line(text, font, rng)
         if rendered is not None:
             out.append((rendered.image, rendered.text))
     return out

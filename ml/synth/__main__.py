@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 
-from ml.data import render_eval_set
+from ml.data import EVAL_KINDS, render_eval_set
 from ml.manifest import ManifestEntry, write_manifest
 from ml.synth.fonts import fetch_fonts, load_fonts
 from ml.synth.text import Vocabulary
@@ -35,6 +35,7 @@ class RenderConfig:
     fonts: Path = DEFAULT_FONT_DIR
     vocabulary: Path | None = None
     max_words: int = 10
+    kind: str = "notes"
 
 
 def render(config: RenderConfig) -> Path:
@@ -46,7 +47,9 @@ def render(config: RenderConfig) -> Path:
     config.out.mkdir(parents=True, exist_ok=True)
     entries = []
     for i, (image, text) in enumerate(
-        render_eval_set(fonts, vocabulary, config.count, config.seed, config.max_words)
+        render_eval_set(
+            fonts, vocabulary, config.count, config.seed, config.max_words, kind=config.kind
+        )
     ):
         path = config.out / f"{i:05d}.png"
         cv2.imwrite(str(path), image)
@@ -126,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     rendering.add_argument("--fonts", type=Path, default=DEFAULT_FONT_DIR)
     rendering.add_argument("--vocabulary", type=Path, default=None)
     rendering.add_argument("--max-words", type=int, default=10)
+    rendering.add_argument("--kind", choices=EVAL_KINDS, default="notes")
     pages = commands.add_parser("pages", help="render photographed note pages")
     pages.add_argument("--out", type=Path, required=True)
     pages.add_argument("--split", choices=("train", "test"), default="test")

@@ -37,6 +37,7 @@ class FontSpec:
     style: str  # "handwriting" | "print"
     split: str  # "train" | "test"
     integrity: str
+    caps_only: bool = False  # lower case drawn as small capitals: render capitals only
 
     @property
     def package(self) -> str:
@@ -53,6 +54,7 @@ class Font:
     split: str
     license: str
     charset: frozenset[str]
+    caps_only: bool = False
 
 
 def load_catalogue(path: Path = CATALOGUE_PATH) -> list[FontSpec]:
@@ -82,6 +84,7 @@ def load_fonts(font_dir: Path, *, split: str | None = None, style: str | None = 
                 split=spec.split,
                 license=spec.license,
                 charset=frozenset(meta["chars"]),
+                caps_only=spec.caps_only,
             )
         )
     return fonts

@@ -167,7 +167,7 @@ def render_page(
 
 
 def _pens(fonts: Sequence[Font], print_fonts: Sequence[Font] | None, rng) -> Pens:
-    hands = [f for f in fonts if f.style == "handwriting"] or list(fonts)
+    hands = [f for f in fonts if f.style == "handwriting" and not f.caps_only] or list(fonts)
     prints = [f for f in fonts if f.style == "print"] if print_fonts is None else print_fonts
     ink = INK_COLOURS[int(rng.integers(len(INK_COLOURS)))]
     font = hands[int(rng.integers(len(hands)))]

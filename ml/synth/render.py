@@ -51,7 +51,7 @@ def fit_text_to_font(text: str, font: Font) -> str:
 
 def render_line(text: str, font: Font, rng: np.random.Generator) -> RenderedLine | None:
     """Render `text`; None when nothing drawable is left of it in this font."""
-    text = fit_text_to_font(text, font)
+    text = fit_text_to_font(text.upper() if font.caps_only else text, font)
     if not text:
         return None
     size = int(rng.integers(12, 21)) * 4  # 48..80 px, in steps so the font cache stays small
@@ -59,7 +59,7 @@ def render_line(text: str, font: Font, rng: np.random.Generator) -> RenderedLine
     mask = draw_ink(text, face, size, rng)
     if mask is None:
         return None
-    mask = _distort(mask, rng, size)
+    mask = distort_ink(mask, rng, size)
     image = _compose(mask, rng, size, face)
     image = augment.augment_photo(image, rng)
     return RenderedLine(image=image, text=text, font=font.name)
@@ -118,7 +118,8 @@ def _word_length(face: ImageFont.FreeTypeFont, word: str, tracking: float) -> fl
     return sum(face.getlength(c) + tracking for c in word)
 
 
-def _distort(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+def distort_ink(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Slant, rotate, bend and wobble an ink mask (255 = ink) the way hands vary."""
     mask = np.pad(mask, 4)
     if rng.random() < 0.7:
         mask = augment.shear(mask, rng.uniform(-0.45, 0.35), fill=0)

@@ -7,6 +7,7 @@ from ml.checkpoint import load_model
 from ml.ctc import decode
 from ml.images import prepare_line
 from ml.manifest import ManifestEntry, write_manifest
+from ml.model import ModelConfig
 from ml.recognizer import line_log_probs
 from ml.train import TrainConfig, expand_weights, learning_rate, run, stage_for
 from tests.ml.conftest import FONT_DIR, TINY_MODEL, render_clean
@@ -35,12 +36,13 @@ def test_without_synthetic_lines_there_is_one_real_only_stage():
     assert stage_for(config, 0) == stage_for(config, 10_000) == (0, config.max_words, 1.0)
 
 
-def test_learning_rate_warms_up_then_decays_to_the_floor():
-    config = TrainConfig(lr=1e-3, warmup_steps=10, min_lr_ratio=0.1)
-    assert learning_rate(config, 0, 0.0) == pytest.approx(1e-4)
-    assert learning_rate(config, 10, 0.0) == pytest.approx(1e-3)
-    assert learning_rate(config, 500, 0.5) == pytest.approx(0.55e-3)
-    assert learning_rate(config, 900, 1.0) == pytest.approx(1e-4)
+def test_learning_rate_warms_up_then_decays_to_the_floor_by_step():
+    config = TrainConfig(lr=1e-3, warmup_steps=10, min_lr_ratio=0.1, steps=1010)
+    assert learning_rate(config, 0) == pytest.approx(1e-4)
+    assert learning_rate(config, 10) == pytest.approx(1e-3)
+    assert learning_rate(config, 510) == pytest.approx(0.55e-3)
+    assert learning_rate(config, 1010) == pytest.approx(1e-4)
+    assert learning_rate(config, 5000) == pytest.approx(1e-4)  # resumed past the end: the floor
 
 
 def test_manifest_weights_repeat_a_source():
@@ -67,7 +69,7 @@ def test_training_run_saves_best_model_log_and_resumes(tmp_path, small_val_manif
         fonts=str(FONT_DIR),
         synthetic_val=4,
         out=str(tmp_path / "run" / "m.pt"),
-        max_steps=4,
+        steps=4,
         minutes=5,
         batch_size=4,
         curriculum=("1:2",),
@@ -81,7 +83,7 @@ def test_training_run_saves_best_model_log_and_resumes(tmp_path, small_val_manif
     assert summary["steps"] == 4
     model, charset, metadata = load_model(tmp_path / "run" / "m.pt")
     assert model.config == TINY_MODEL and charset == DEFAULT_CHARSET
-    assert metadata["train_config"]["max_steps"] == 4
+    assert metadata["train_config"]["steps"] == 4
     assert metadata["data"]["val_sets"] == ["val", "synthetic-val"]
     log = [
         json.loads(line) for line in (tmp_path / "run" / "m.pt.log.jsonl").read_text().splitlines()
@@ -89,9 +91,11 @@ def test_training_run_saves_best_model_log_and_resumes(tmp_path, small_val_manif
     assert [r["step"] for r in log] == [2, 4]
     assert {"val/cer", "synthetic-val/cer", "mean_cer", "loss"} <= log[-1].keys()
 
-    resumed = run(TrainConfig(**{**config.__dict__, "resume": True, "max_steps": 6}), TINY_MODEL)
+    # Resuming takes the architecture from the checkpoint, not from the (default) arguments.
+    resumed = run(TrainConfig(**{**config.__dict__, "resume": True, "steps": 6}), ModelConfig())
     assert resumed["steps"] == 6
     assert len(resumed["history"]) == 3
+    assert load_model(tmp_path / "run" / "m.pt.ckpt")[0].config == TINY_MODEL
 
 
 def test_fine_tuning_starts_from_given_weights(tmp_path, tiny_model_file, small_val_manifest):
@@ -101,7 +105,7 @@ def test_fine_tuning_starts_from_given_weights(tmp_path, tiny_model_file, small_
         synthetic=False,
         val=(str(small_val_manifest),),
         out=str(tmp_path / "ft.pt"),
-        max_steps=2,
+        steps=2,
         batch_size=4,
         val_every=2,
         workers=0,
