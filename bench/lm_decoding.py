@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in SETS:
         entries = read_manifest(args.data / name)
         lines = [prepare_line(e.image, recognizer.height) for e in entries]
-        log_probs = line_log_probs(recognizer.model, lines)
+        log_probs = line_log_probs(recognizer.network, lines)
         for method, options in methods.items():
             counter = ErrorCounter()
             start = time.perf_counter()

@@ -9,6 +9,7 @@ word only, so they are readings of the same ink (Graves 2006; Hannun 2014 for th
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ NEG_INF = -math.inf
 # they almost never win, and skipping them keeps the search cheap. Measured on fr-val with the
 # LM: 1e-3 instead of 1e-4, same CER, 2.4x faster; 1e-2, CER +0.1 point, another 2.3x faster.
 PRUNE_LOG_PROB = math.log(1e-2)
+# Frames where blank is the only candidate are folded into one step (see `_steps`); exact.
+MERGE_BLANK_RUNS = True
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,17 @@ def greedy_path(log_probs: np.ndarray, charset: Charset) -> list[CharSpan]:
 # probability and the state after that character.
 CharLM = Callable[[object, str], tuple[float, object]]
 
+# Beams hold plain probabilities (sums and products instead of log-sum-exp calls), divided by a
+# common scale that is renormalized before they could underflow.
+_RESCALE_BELOW = 1e-100
+
 
 class _Prefix:
     """A node of the prefix trie: one reading so far, shared by every beam that reaches it.
 
     Extending a prefix is O(1) (a child lookup) and its LM score is computed once, however
-    many frames and beams reach it.
+    many frames and beams reach it, and only when the prefix could make the beam (`pending`
+    until then: most extensions are pruned at once, and the LM is the search's main cost).
     """
 
     __slots__ = (
@@ -93,15 +101,21 @@ class _Prefix:
         "peak",
         "lm_score",
         "lm_state",
+        "bias",
+        "pending",
         "children",
     )
 
-    def __init__(self, parent, cls, start, peak, lm_score, lm_state):
+    def __init__(self, parent, cls, start, peak, lm_score, lm_state, bias=0.0, pending=False):
         self.parent, self.cls = parent, cls
         self.length = parent.length + 1 if parent else 0
         self.start = self.end = start
-        self.peak = peak
+        self.peak = peak  # probability
         self.lm_score, self.lm_state = lm_score, lm_state
+        # Added to the log probability when ranking: lm_weight * LM score + length bonus. While
+        # the LM score is pending, the parent's (an upper bound: LM log probabilities are <= 0).
+        self.bias = bias
+        self.pending = pending
         self.children: dict[int, _Prefix] = {}
 
     def spans(self, charset: Charset) -> tuple[CharSpan, ...]:
@@ -111,19 +125,8 @@ class _Prefix:
             nodes.append(node)
             node = node.parent
         return tuple(
-            CharSpan(charset.chars[n.cls - 1], math.exp(n.peak), n.start, n.end)
-            for n in reversed(nodes)
+            CharSpan(charset.chars[n.cls - 1], n.peak, n.start, n.end) for n in reversed(nodes)
         )
-
-
-def _logsumexp(a: float, b: float) -> float:
-    if a == NEG_INF:
-        return b
-    if b == NEG_INF:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
 
 
 def beam_search(
@@ -142,59 +145,173 @@ def beam_search(
     `exclude` removes classes (the space, when reading a single word). With `lm`, beams are
     ranked by acoustic + lm_weight * LM log probability + length_bonus * characters (the bonus
     offsets the LM's preference for short readings); the returned log probability is the
-    acoustic one.
+    acoustic one. The LM's log probabilities must be <= 0 and lm_weight >= 0: a prefix is
+    only scored by the LM once that bound says it could make the beam.
     """
-    root = _Prefix(None, BLANK, -1, 0.0, 0.0, lm_state)
-    # Per prefix: [log P(prefix, path ends in blank), log P(prefix, path ends in its last char)]
-    beams: dict[_Prefix, list[float]] = {root: [0.0, NEG_INF]}
+    assert lm is None or lm_weight >= 0, "lazy LM scoring needs a non-negative weight"
+    ranker = _Ranker(charset, beam_width, lm, lm_weight, length_bonus)
+    root = _Prefix(None, BLANK, -1, 1.0, 0.0, lm_state)
+    # Per prefix: [P(prefix, path ends in blank), P(prefix, path ends in its last char)]
+    beams: dict[_Prefix, list[float]] = {root: [1.0, 0.0]}
+    log_scale = 0.0  # the beams' probabilities are divided by exp(log_scale)
+    for t, candidates, factor in _steps(log_probs, exclude):
+        if candidates is None:  # blank-only frames: every reading just ends in blank
+            beams = {node: [(b + nb) * factor, 0.0] for node, (b, nb) in beams.items()}
+        else:
+            beams = ranker.best(_extend(beams, t, candidates, ranker.weights))
+        # The best beam's probability (the highest, or close to it with an LM) sets the scale.
+        b, nb = next(iter(beams.values()), (1.0, 0.0))
+        if 0.0 < (top := b + nb) < _RESCALE_BELOW:
+            beams = {node: [b / top, nb / top] for node, (b, nb) in beams.items()}
+            log_scale += math.log(top)
+    results = []
+    for node, (blank, nonblank) in sorted(beams.items(), key=ranker.score, reverse=True):
+        spans = node.spans(charset)
+        total = blank + nonblank
+        log_prob = math.log(total) + log_scale if total > 0.0 else NEG_INF
+        results.append(("".join(s.char for s in spans), log_prob, spans))
+    _release(root)
+    return results
 
+
+def _release(root: _Prefix) -> None:
+    """Cut the trie's parent-child reference cycles, so it is freed as soon as the search ends.
+
+    Left to Python's cycle collector, the dead prefixes (about a thousand a line) pile up and
+    make its collections costly: measured in a process holding the model, collection took ~4
+    of ~13 ms a line with them, ~2.5 of ~11 without.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children.values())
+        node.children.clear()
+
+
+def _steps(log_probs: np.ndarray, exclude: frozenset[int]) -> list[tuple]:
+    """The search's steps: (frame, [(class, probability), ...] above the pruning floor, 1.0).
+
+    A run of frames where blank is the only candidate becomes one step (last frame, None,
+    product of the blank probabilities): such frames only move each reading's mass to its
+    blank ending and scale every beam alike, so the ranking cannot change and no prefix is
+    created. Most CTC frames are such frames. Exact, not an approximation.
+    """
+    mask = log_probs > PRUNE_LOG_PROB
+    if exclude:
+        mask[:, sorted(exclude)] = False
+    counts = mask.sum(axis=1)
+    blank_only = ((counts == 1) & mask[:, BLANK]).tolist()
+    frames, classes = np.nonzero(mask)  # row-major: frame by frame, classes ascending
+    probs = np.exp(log_probs[frames, classes].astype(np.float64)).tolist()
+    classes = classes.tolist()
+    steps: list[tuple] = []
+    i = 0
+    for t, n in enumerate(counts.tolist()):
+        if blank_only[t] and MERGE_BLANK_RUNS:
+            factor = steps[-1][2] if steps and steps[-1][1] is None else None
+            if factor is None:
+                steps.append((t, None, probs[i]))
+            else:
+                steps[-1] = (t, None, factor * probs[i])
+        else:
+            steps.append((t, list(zip(classes[i : i + n], probs[i : i + n], strict=True)), 1.0))
+        i += n
+    return steps
+
+
+def _extend(beams: dict, t: int, candidates: list, weights: tuple) -> dict:
+    """One frame of the prefix search: every beam extended by every candidate class."""
+    lm_weight, length_bonus, pending = weights
+    extended: dict[_Prefix, list[float]] = {}
+    for node, (blank, nonblank) in beams.items():
+        total = blank + nonblank
+        for c, p in candidates:
+            if c == BLANK:
+                probs = extended.get(node)
+                if probs is None:
+                    extended[node] = [total * p, 0.0]
+                else:
+                    probs[0] += total * p
+                continue
+            if c == node.cls:
+                # The same character continues (no blank in between): same prefix.
+                node.end = t
+                if p > node.peak:
+                    node.peak = p
+                probs = extended.get(node)
+                if probs is None:
+                    extended[node] = [0.0, nonblank * p]
+                else:
+                    probs[1] += nonblank * p
+                incoming = blank * p  # a doubled letter needs a blank in between
+            else:
+                incoming = total * p
+            if not incoming:
+                continue
+            child = node.children.get(c)
+            if child is None:
+                bias = lm_weight * node.lm_score + length_bonus * (node.length + 1)
+                child = _Prefix(node, c, t, p, node.lm_score, None, bias, pending)
+                node.children[c] = child
+            probs = extended.get(child)
+            if probs is None:
+                extended[child] = [0.0, incoming]
+            else:
+                probs[1] += incoming
+    return extended
+
+
+class _Ranker:
+    """Keeps the best beams of a frame, asking the LM only about prefixes that could be kept."""
+
+    def __init__(self, charset, beam_width, lm, lm_weight, length_bonus):
+        self.chars = charset.chars
+        self.beam_width = beam_width
+        self.lm = lm
+        self.lm_weight, self.length_bonus = lm_weight, length_bonus
+        self.weights = (lm_weight, length_bonus, lm is not None)
+        if lm is None and length_bonus == 0.0:  # no bias: rank by probability, no log needed
+            self.score = _probability
+
+    @staticmethod
     def score(item: tuple[_Prefix, list[float]]) -> float:
         node, (blank, nonblank) = item
-        total = _logsumexp(blank, nonblank)
-        return total + lm_weight * node.lm_score + length_bonus * node.length
+        total = blank + nonblank
+        return math.log(total) + node.bias if total > 0.0 else NEG_INF
 
-    for t in range(log_probs.shape[0]):
-        frame = log_probs[t]
-        candidates = [
-            (c, float(frame[c]))
-            for c in np.flatnonzero(frame > PRUNE_LOG_PROB).tolist()
-            if c not in exclude
+    def best(self, extended: dict) -> dict:
+        """The beam_width best beams, best first; ties keep their order (a stable sort)."""
+        if self.lm is None:
+            return dict(sorted(extended.items(), key=self.score, reverse=True)[: self.beam_width])
+        # Best-first by upper bound: a pending prefix popped is scored by the LM and pushed
+        # back with its true score, so the beams kept are exactly those a full sort would keep.
+        # (Keys inlined, not self.score: this runs for every extension of every frame.)
+        log = math.log
+        heap = [
+            (-(log(total) + node.bias) if (total := p[0] + p[1]) > 0.0 else math.inf, i, node, p)
+            for i, (node, p) in enumerate(extended.items())
         ]
-        next_beams: dict[_Prefix, list[float]] = {}
-        for node, (blank, nonblank) in beams.items():
-            total = _logsumexp(blank, nonblank)
-            for c, p in candidates:
-                if c == BLANK:
-                    probs = next_beams.setdefault(node, [NEG_INF, NEG_INF])
-                    probs[0] = _logsumexp(probs[0], total + p)
-                    continue
-                if c == node.cls and node is not root:
-                    # The same character continues (no blank in between): same prefix.
-                    probs = next_beams.setdefault(node, [NEG_INF, NEG_INF])
-                    probs[1] = _logsumexp(probs[1], nonblank + p)
-                    node.end = t
-                    node.peak = max(node.peak, p)
-                    incoming = blank + p  # a doubled letter needs a blank in between
-                else:
-                    incoming = total + p
-                if incoming == NEG_INF:
-                    continue
-                child = node.children.get(c)
-                if child is None:
-                    lm_score, state = node.lm_score, node.lm_state
-                    if lm is not None:
-                        char_log_prob, state = lm(node.lm_state, charset.chars[c - 1])
-                        lm_score += char_log_prob
-                    child = node.children[c] = _Prefix(node, c, t, p, lm_score, state)
-                probs = next_beams.setdefault(child, [NEG_INF, NEG_INF])
-                probs[1] = _logsumexp(probs[1], incoming)
-        beams = dict(sorted(next_beams.items(), key=score, reverse=True)[:beam_width])
-    ranked = sorted(beams.items(), key=score, reverse=True)
-    results = []
-    for node, (blank, nonblank) in ranked:
-        spans = node.spans(charset)
-        results.append(("".join(s.char for s in spans), _logsumexp(blank, nonblank), spans))
-    return results
+        heapq.heapify(heap)
+        kept: dict[_Prefix, list[float]] = {}
+        while heap and len(kept) < self.beam_width:
+            _, i, node, probs = heapq.heappop(heap)
+            if node.pending:
+                self._score_with_lm(node)
+                heapq.heappush(heap, (-self.score((node, probs)), i, node, probs))
+            else:
+                kept[node] = probs
+        return kept
+
+    def _score_with_lm(self, node: _Prefix) -> None:
+        parent = node.parent
+        char_log_prob, node.lm_state = self.lm(parent.lm_state, self.chars[node.cls - 1])
+        node.lm_score = parent.lm_score + char_log_prob
+        node.bias = self.lm_weight * node.lm_score + self.length_bonus * node.length
+        node.pending = False
+
+
+def _probability(item: tuple[_Prefix, list[float]]) -> float:
+    return item[1][0] + item[1][1]
 
 
 def decode(

@@ -19,7 +19,10 @@ import numpy as np
 
 from ml.recognizer import RecognizedLine
 
-MIN_CONFIDENCE = 0.15  # line confidence (geometric mean of its characters')
+# Line confidence as the recognizer reports it: calibrated (ml.calibration) to the expected
+# 1 - CER of the line. 0.35 is where the raw geometric mean of 0.15, chosen on blank and
+# textured pages, lands after calibration with the LM.
+MIN_CONFIDENCE = 0.35
 SHORT_TEXT = 3  # characters (spaces not counted): a reading this short needs a sure line
 SHORT_MIN_SCORE = 0.78  # segmenter's mean band probability for such a short line
 MIN_INK_CONTRAST = 40  # grey levels between the paper and the darkest ink of the line
