@@ -1,6 +1,6 @@
 """The engine's public surface for the platform: load a recognizer once, recognize lines.
 
-    recognizer = load_recognizer()            # the committed model, ~0.2 s
+    recognizer = load_recognizer()            # the committed model, 2-3 s (LM, ONNX export)
     results = recognize_lines(recognizer, [pil_image, "line.png", numpy_array])
     results[0].text, results[0].confidence, results[0].words[0].alternatives
 

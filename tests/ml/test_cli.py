@@ -34,7 +34,13 @@ def run_module(*args):
 
 def test_evaluate_cli_prints_metrics_json_as_its_last_line(word_manifest, tiny_model_file):
     result = run_module(
-        "ml.evaluate", str(word_manifest), "--model", str(tiny_model_file), "--threads", "1"
+        "ml.evaluate",
+        str(word_manifest),
+        "--model",
+        str(tiny_model_file),
+        "--threads",
+        "1",
+        "--no-lm",
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
@@ -49,7 +55,9 @@ def test_evaluate_counts_errors_against_the_manifest_text(tmp_path, word_manifes
     image = rows[0].split("\t")[0]
     wrong.write_text(f"{word_manifest.parent / image}\tnose\n")  # the image says "note"
     metrics = evaluate.run(
-        evaluate.EvaluateConfig(manifest=wrong, model=tiny_model_file, progress=False, threads=1)
+        evaluate.EvaluateConfig(
+            manifest=wrong, model=tiny_model_file, lm=False, progress=False, threads=1
+        )
     )
     assert metrics["cer"] == pytest.approx(1 / 4)
     assert metrics["wer"] == pytest.approx(1.0)
@@ -57,7 +65,9 @@ def test_evaluate_counts_errors_against_the_manifest_text(tmp_path, word_manifes
 
 def test_recognize_cli_prints_one_text_per_line_image(word_manifest, tiny_model_file):
     images = [str(word_manifest.parent / "lines" / f"{i}.png") for i in range(len(WORDS))]
-    result = run_module("ml.recognize", "--model", str(tiny_model_file), "--line", *images)
+    result = run_module(
+        "ml.recognize", "--model", str(tiny_model_file), "--no-lm", "--line", *images
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == list(WORDS)
 
@@ -65,7 +75,16 @@ def test_recognize_cli_prints_one_text_per_line_image(word_manifest, tiny_model_
 def test_recognize_json_has_confidences_and_alternatives(word_manifest, tiny_model_file, capsys):
     image = word_manifest.parent / "lines" / "2.png"  # "Call Ann"
     code = recognize.main(
-        ["--model", str(tiny_model_file), "--line", str(image), "--json", "--threads", "1"]
+        [
+            "--model",
+            str(tiny_model_file),
+            "--no-lm",
+            "--line",
+            str(image),
+            "--json",
+            "--threads",
+            "1",
+        ]
     )
     assert code == 0
     line = json.loads(capsys.readouterr().out)
@@ -83,5 +102,5 @@ def test_recognize_reports_an_unreadable_image_without_a_traceback(
 ):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")
-    assert recognize.main(["--model", str(tiny_model_file), "--line", str(bad)]) == 2
+    assert recognize.main(["--model", str(tiny_model_file), "--no-lm", "--line", str(bad)]) == 2
     assert "Cannot read image" in capsys.readouterr().err

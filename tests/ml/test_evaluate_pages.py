@@ -166,7 +166,7 @@ def test_find_pages_takes_json_pages_beside_their_images(tmp_path):
 def test_evaluate_pages_cli_reports_detection_and_page_errors(tmp_path, tiny_model_file, capsys):
     pages = render_pages(tmp_path / "pages", "test", 2, seed=1, font_dir=FONT_DIR, vocabulary=None)
     code = evaluate_pages.main(
-        [str(pages), "--model", str(tiny_model_file), "--threads", "1", "--no-progress"]
+        [str(pages), "--model", str(tiny_model_file), "--threads", "1", "--no-progress", "--no-lm"]
         + ["--budget-seconds", "30"]
     )
     assert code == 0
