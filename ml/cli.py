@@ -11,6 +11,7 @@ import dataclasses
 import random
 import types
 import typing
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -81,3 +82,22 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+@cache
+def bf16_supported() -> bool:
+    """Whether this CPU computes bfloat16 natively (else autocast would be slower)."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability not in ("AVX512", "AVX512_BF16", "AMX"):
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="ascii") as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def bf16_pays(device: torch.device) -> bool:
+    """Whether bfloat16 autocast makes training faster on `device`: a GPU, or a CPU with it."""
+    return device.type == "cuda" or bf16_supported()

@@ -37,14 +37,19 @@ from tqdm import tqdm
 
 from ml.charset import DEFAULT_CHARSET, Charset
 from ml.checkpoint import load_checkpoint, load_model, save_model
-from ml.cli import add_dataclass_arguments, dataclass_from_args, pick_device, seed_everything
+from ml.cli import (
+    add_dataclass_arguments,
+    bf16_pays,
+    dataclass_from_args,
+    pick_device,
+    seed_everything,
+)
 from ml.ctc import greedy_path
 from ml.data import LineStream, batch_loader, read_real_lines, render_eval_set
 from ml.images import prepare_line
 from ml.manifest import read_manifest
 from ml.metrics import ErrorCounter
 from ml.model import CRNN, ModelConfig
-from ml.page.segmenter import bf16_supported
 from ml.recognizer import line_log_probs
 from ml.synth.fonts import load_fonts
 from ml.synth.text import Vocabulary
@@ -181,7 +186,7 @@ class Trainer:
         self.log_path = self.out.with_name(self.out.name + ".log.jsonl")
         saved = load_checkpoint(self.checkpoint_path) if config.resume else None
         self.charset, self.model = self._build_model(model_config, saved)
-        self.bf16 = config.bf16 and (self.device.type == "cuda" or bf16_supported())
+        self.bf16 = config.bf16 and bf16_pays(self.device)
         self.model.to(self.device)
         # Channels-last helps only with native bfloat16 (2x with it, measured with AVX-512 BF16);
         # in float32 on an AVX2 CPU, its backward pass was 4x slower.

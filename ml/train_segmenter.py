@@ -32,7 +32,13 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from ml.checkpoint import float_state
-from ml.cli import add_dataclass_arguments, dataclass_from_args, pick_device, seed_everything
+from ml.cli import (
+    add_dataclass_arguments,
+    bf16_pays,
+    dataclass_from_args,
+    pick_device,
+    seed_everything,
+)
 from ml.data import batch_loader
 from ml.page.linenet import (
     BAND,
@@ -43,7 +49,7 @@ from ml.page.linenet import (
 )
 from ml.page.segdata import CropConfig, batches, bundle_sets, load_pages, prepare_real
 from ml.page.segeval import evaluate_lines
-from ml.page.segmenter import LineSegmenter, bf16_supported
+from ml.page.segmenter import LineSegmenter
 
 LOG_EVERY = 50
 # Synthetic pages are rendered on the GPU machine's own cores (fonts and words travel instead).
@@ -134,7 +140,7 @@ class SegTrainer:
         seed_everything(config.seed)
         torch.set_num_threads(config.threads)
         self.device = pick_device(config.device)
-        self.bf16 = config.bf16 and (self.device.type == "cuda" or bf16_supported())
+        self.bf16 = config.bf16 and bf16_pays(self.device)
         self.train_sets = _set_folders(config, config.train)
         self.val_sets = [
             (folder.name, load_pages(folder), weight)

@@ -18,24 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ml.cli import bf16_supported
 from ml.page.linenet import BAND, LineNet, load_linenet
 from ml.page.lines import DetectedLine, find_lines
 
 DEFAULT_SEGMENTER = Path(__file__).resolve().parents[1] / "weights" / "linenet.pt"
-
-
-@cache
-def bf16_supported() -> bool:
-    """Whether this CPU computes bfloat16 natively (else autocast would be slower)."""
-    capability = torch.backends.cpu.get_cpu_capability()
-    if capability not in ("AVX512", "AVX512_BF16", "AMX"):
-        return False
-    try:
-        with open("/proc/cpuinfo", encoding="ascii") as cpuinfo:
-            flags = cpuinfo.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class LineSegmenter:
