@@ -166,12 +166,27 @@ NOTES_MODEL_THREADS = env_int("NOTES_MODEL_THREADS", 1)
 # Seconds one page may take to read: lines not read by then are only located, and the page is
 # marked partly read (a pathological page must not hold a worker for minutes).
 NOTES_PAGE_SECONDS = env_float("NOTES_PAGE_SECONDS", 8.0, minimum=0)
+# The longest line a person may type or import (the API, the note page and imports alike), and
+# the most lines one imported transcription may hold.
+NOTES_MAX_LINE_CHARS = env_int("NOTES_MAX_LINE_CHARS", 2000)
+NOTES_IMPORT_MAX_LINES = env_int("NOTES_IMPORT_MAX_LINES", 5000)
 # Words recognized with less confidence than this are marked on the note page.
 NOTES_LOW_CONFIDENCE = env_int("NOTES_LOW_CONFIDENCE_PERCENT", 60) / 100
 
 # Background recognition (django-q2). The ORM broker re-delivers a task whose worker died
 # after `retry` seconds, so retry must exceed the timeout.
 TASK_TIMEOUT = env_int("NOTES_TASK_TIMEOUT", 900)
+# A running job writes a heartbeat after every page; one silent for this long lost its worker:
+# it is failed (a minute-by-minute check), and the user may retry at once instead of waiting
+# for the broker's re-delivery. Longer than the slowest page (NOTES_PAGE_SECONDS plus
+# rendering and segmentation).
+NOTES_JOB_STALL_SECONDS = env_int("NOTES_JOB_STALL_SECONDS", 300)
+# A job still queued after this long lost its task (the broker was down when it was queued).
+NOTES_JOB_QUEUE_HOURS = env_int("NOTES_JOB_QUEUE_HOURS", 48)
+# Instant recognition (POST /api/v1/recognize/) runs in a cluster of its own, never in the web
+# process: `Q_CLUSTER_NAME=instant manage.py qcluster` (make run starts one). The request waits
+# this long for its result, then answers 503.
+NOTES_INSTANT_SECONDS = env_int("NOTES_INSTANT_SECONDS", 60)
 Q_CLUSTER = {
     "name": "notes",
     "workers": env_int("NOTES_WORKERS", 2),
@@ -184,6 +199,17 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "label": "Background tasks",
     "sync": env_bool("NOTES_Q_SYNC", False),
+}
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    "instant": {
+        "workers": env_int("NOTES_INSTANT_WORKERS", 1),
+        "timeout": NOTES_INSTANT_SECONDS + 30,
+        # Never re-delivered: the request that asked has long given up by then.
+        "retry": NOTES_INSTANT_SECONDS + 60,
+        "max_attempts": 1,
+        "recycle": env_int("NOTES_WORKER_RECYCLE", 200),
+        "queue_limit": 10,
+    },
 }
 if env_str("NOTES_BROKER", "orm") == "redis":
     if not REDIS_URL:
@@ -238,7 +264,8 @@ if env_bool("NOTES_HTTPS", False):
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("NOTES_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Preload lists are hard to leave: only when the operator asks for it.
+    SECURE_HSTS_PRELOAD = env_bool("NOTES_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

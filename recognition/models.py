@@ -162,10 +162,21 @@ class RecognitionJob(models.Model):
     model_version = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
+    # Written when a run starts and after every page: a running job whose heartbeat is older
+    # than NOTES_JOB_STALL_SECONDS lost its worker (see runs.job_expire_stale).
+    heartbeat = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     class Meta:
         ordering = ["-created"]
+        constraints = [
+            # One run per note at a time: a second queued or running job cannot be created.
+            models.UniqueConstraint(fields=["note"], condition=models.Q(status__in=["queued",
+                                                                                 "running"]),
+                                    name="one_active_job_per_note"),
+        ]
 
     def __str__(self) -> str:
         return f"job {self.pk} for note {self.note_id}: {self.status}"

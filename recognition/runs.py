@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
 
-import pypdfium2
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps
 
 from recognition import ocr
 from recognition.exceptions import RecognitionAppError, RecognitionInterrupted
-from recognition.images import jpeg_bytes
 from recognition.models import Line, Note, Page, RecognitionJob, Revision
+from recognition.page_images import note_page_images
 from recognition.revisions import revision_record
 
 logger = logging.getLogger(__name__)
@@ -51,7 +46,7 @@ def recognition_run(*, job_id: int) -> None:
     Note.objects.filter(pk=note.pk).update(status=Note.Status.PROCESSING, error="",
                                            pages_done=0, updated=now)
     pages = []
-    for done, (page, image) in enumerate(_page_images(note), start=1):
+    for done, (page, image) in enumerate(note_page_images(note), start=1):
         result = ocr.read_page_image(image, page.number)
         _page_store_lines(page, result)
         if result.partial:
@@ -113,50 +108,6 @@ def job_expire_stale() -> int:
         recognition_fail(job_id=job.pk, error=RecognitionInterrupted(ERROR_INTERRUPTED))
         count += 1
     return count
-
-
-def _page_images(note: Note) -> Iterator[tuple[Page, Image.Image]]:
-    """The note's pages with their images, one at a time (a PDF page is rendered just before
-    it is read, so a long PDF never sits in memory whole). A page image is stored as an upright
-    JPEG the first time and reused by later runs."""
-    existing = {page.number: page for page in note.pages.all()}
-    if note.kind == Note.Kind.IMAGE:
-        if 1 in existing:
-            yield existing[1], _load(existing[1].image.name)
-        else:
-            image = ImageOps.exif_transpose(_load(note.original.name))
-            yield _page_save(note, 1, image), image
-        return
-    with default_storage.open(note.original.name, "rb") as f:
-        pdf = pypdfium2.PdfDocument(f.read())
-    try:
-        Note.objects.filter(pk=note.pk).update(pages_total=len(pdf))
-        for number in range(1, len(pdf) + 1):
-            if number in existing:
-                yield existing[number], _load(existing[number].image.name)
-                continue
-            pdf_page = pdf[number - 1]
-            bitmap = pdf_page.render(scale=settings.NOTES_PDF_DPI / 72)
-            image = bitmap.to_pil()
-            bitmap.close()
-            pdf_page.close()
-            yield _page_save(note, number, image), image
-    finally:
-        pdf.close()
-
-
-def _load(name: str) -> Image.Image:
-    with default_storage.open(name, "rb") as f:
-        image = Image.open(f)
-        image.load()
-    return image
-
-
-def _page_save(note: Note, number: int, image: Image.Image) -> Page:
-    name = default_storage.save(f"notes/{note.storage_key}/page-{number:03d}.jpg",
-                                ContentFile(jpeg_bytes(image)))
-    return Page.objects.create(note=note, number=number, image=name, width=image.width,
-                               height=image.height)
 
 
 @transaction.atomic
