@@ -24,6 +24,3 @@ class NoteBusyError(RecognitionAppError):
 class RecognitionError(RecognitionAppError):
     """Recognition of a page failed in a way the user can understand."""
 
-
-class RecognitionInterrupted(RecognitionAppError):
-    """A run that no worker will finish (the worker died and the broker gave up)."""

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from recognition import ocr
-from recognition.exceptions import RecognitionAppError, RecognitionInterrupted
+from recognition.exceptions import RecognitionAppError
 from recognition.models import Line, Note, Page, RecognitionJob, Revision
 from recognition.page_images import note_page_images
 from recognition.revisions import revision_record
@@ -21,6 +21,7 @@ from recognition.revisions import revision_record
 logger = logging.getLogger(__name__)
 
 ERROR_INTERRUPTED = "Recognition did not finish (the worker stopped). Retry it."
+ERROR_LOST = "Recognition was queued but never started. Retry it."
 ERROR_UNEXPECTED = (
     "Recognition failed unexpectedly ({kind}). Retry it, or contact us if it fails again."
 )
@@ -30,25 +31,18 @@ def recognition_run(*, job_id: int) -> None:
     """Recognize every page of the job's note; safe to run again after an interruption.
 
     Pages already rendered are reused; each page's machine lines are replaced, while lines a
-    person corrected are kept in place of the machine lines they overlap.
+    person corrected are kept in place of the machine lines they overlap. A run does nothing
+    unless its job is queued or running, and stops, storing nothing more, as soon as its job
+    is no longer running (failed as stalled, or superseded by a retry).
     """
-    try:
-        job = RecognitionJob.objects.select_related("note").get(pk=job_id)
-    except RecognitionJob.DoesNotExist:
-        logger.warning("Recognition job %s is gone (its note was deleted?)", job_id)
+    job = _job_claim(job_id)
+    if job is None:
         return
     note = job.note
-    now = timezone.now()
-    job.model_version = ocr.model_version()
-    RecognitionJob.objects.filter(pk=job.pk).update(
-        status=RecognitionJob.Status.RUNNING, attempts=job.attempts + 1, started=now,
-        model_version=job.model_version)
-    Note.objects.filter(pk=note.pk).update(status=Note.Status.PROCESSING, error="",
-                                           pages_done=0, updated=now)
     pages = []
     for done, (page, image) in enumerate(note_page_images(note), start=1):
         result = ocr.read_page_image(image, page.number)
-        _page_store_lines(page, result)
+        _page_store_lines(job, page, result)
         if result.partial:
             logger.warning("Note %s page %s: time ran out, %s line(s) left unread",
                            note.pk, page.number, result.unread)
@@ -57,6 +51,7 @@ def recognition_run(*, job_id: int) -> None:
         ocr.release_memory()
         Note.objects.filter(pk=note.pk).update(pages_done=done, updated=timezone.now())
     with transaction.atomic():
+        _job_check(job)
         machine = Line.objects.filter(page__note=note, corrected=False)
         revision_record(note=note, kind=Revision.Kind.MACHINE,
                         summary=_run_summary(pages, job.model_version),
@@ -64,7 +59,47 @@ def recognition_run(*, job_id: int) -> None:
         finished = timezone.now()
         Note.objects.filter(pk=note.pk).update(status=Note.Status.DONE, updated=finished)
         RecognitionJob.objects.filter(pk=job.pk).update(status=RecognitionJob.Status.DONE,
-                                                        finished=finished)
+                                                        finished=finished, heartbeat=finished)
+
+
+def _job_claim(job_id: int) -> RecognitionJob | None:
+    """Mark the job running (again, when the broker re-delivers it after a crash), or None
+    when there is nothing to run: the job is gone, finished, or failed meanwhile (a stalled
+    job the user retried: the retry has a job of its own)."""
+    version = ocr.model_version()  # loads the model before the job counts as started
+    with transaction.atomic():
+        job = (RecognitionJob.objects.select_for_update().select_related("note")
+               .filter(pk=job_id).first())
+        if job is None:
+            logger.warning("Recognition job %s is gone (its note was deleted?)", job_id)
+            return None
+        if job.status not in RecognitionJob.ACTIVE:
+            logger.warning("Recognition job %s is %s: not run again", job_id, job.status)
+            return None
+        now = timezone.now()
+        job.status, job.model_version = RecognitionJob.Status.RUNNING, version
+        job.attempts, job.started, job.heartbeat = job.attempts + 1, now, now
+        job.save(update_fields=["status", "model_version", "attempts", "started", "heartbeat"])
+        Note.objects.filter(pk=job.note_id).update(status=Note.Status.PROCESSING, error="",
+                                                   pages_done=0, updated=now)
+    return job
+
+
+class RunSuperseded(Exception):
+    """This run's job is no longer running: whatever it read is not stored."""
+
+
+def _job_check(job: RecognitionJob) -> None:
+    """Inside a transaction: lock the job, fail unless it is still running, beat its heart.
+
+    Locking the job row serializes this run's writes with a stall check or a retry that
+    fails the job: either they see this page stored, or this run sees its job failed.
+    """
+    status = (RecognitionJob.objects.select_for_update().filter(pk=job.pk)
+              .values_list("status", flat=True).first())
+    if status != RecognitionJob.Status.RUNNING:
+        raise RunSuperseded(f"job {job.pk} is {status or 'gone'}")
+    RecognitionJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now())
 
 
 def _run_summary(pages: list[Page], model_version: str) -> str:
@@ -76,17 +111,16 @@ def _run_summary(pages: list[Page], model_version: str) -> str:
 
 
 def recognition_fail(*, job_id: int, error: Exception) -> None:
-    """Record a failed run with a message for the user (the task boundary calls this)."""
+    """Record a failed run with a message for the user (the task boundary calls this).
+
+    Only a job still queued or running is failed: one that was failed as stalled and retried
+    meanwhile must not take its note's new run down with it.
+    """
     message = str(error) if _is_user_facing(error) else ERROR_UNEXPECTED.format(
         kind=type(error).__name__)
-    job = RecognitionJob.objects.filter(pk=job_id).first()
-    if job is None:
-        return
-    now = timezone.now()
-    RecognitionJob.objects.filter(pk=job_id).update(status=RecognitionJob.Status.FAILED,
-                                                    error=message, finished=now)
-    Note.objects.filter(pk=job.note_id).update(status=Note.Status.FAILED, error=message,
-                                               updated=now)
+    job = RecognitionJob.objects.filter(pk=job_id, status__in=RecognitionJob.ACTIVE).first()
+    if job is not None:
+        _job_fail(job, message, only_if=job.status)
 
 
 def _is_user_facing(error: Exception) -> bool:
@@ -96,22 +130,65 @@ def _is_user_facing(error: Exception) -> bool:
 
 
 def job_expire_stale() -> int:
-    """Fail jobs no worker will finish (the broker gave up on them); returns how many."""
-    q = settings.Q_CLUSTER
-    horizon = timezone.now() - dt.timedelta(
-        seconds=q["retry"] * (q.get("max_attempts") or 1) + q["timeout"])
-    stale = RecognitionJob.objects.filter(
-        status__in=[RecognitionJob.Status.QUEUED, RecognitionJob.Status.RUNNING],
-        created__lt=horizon)
+    """Fail the jobs no worker will finish; returns how many.
+
+    A running job is stalled when its heartbeat (written after every page) is older than
+    NOTES_JOB_STALL_SECONDS: its worker died. It is failed and, unless the note's previous run
+    stalled too (a page that kills its worker would do so forever), queued again at once, so a
+    crash costs the user a few minutes instead of the broker's re-delivery delay; the old task,
+    when the broker re-delivers it, finds its job failed and does nothing. A job still queued
+    after NOTES_JOB_QUEUE_HOURS lost its task. Waiting in a long queue is never a reason:
+    jobs are timed from their last sign of life, not from their creation.
+    """
+    now = timezone.now()
+    stall = now - dt.timedelta(seconds=settings.NOTES_JOB_STALL_SECONDS)
+    stalled = RecognitionJob.objects.filter(status=RecognitionJob.Status.RUNNING,
+                                            heartbeat__lt=stall)
+    lost = RecognitionJob.objects.filter(
+        status=RecognitionJob.Status.QUEUED,
+        created__lt=now - dt.timedelta(hours=settings.NOTES_JOB_QUEUE_HOURS))
     count = 0
-    for job in stale:
-        recognition_fail(job_id=job.pk, error=RecognitionInterrupted(ERROR_INTERRUPTED))
-        count += 1
+    for job in stalled.select_related("note"):
+        count += _job_fail_stalled(job)
+    for job in lost:
+        count += _job_fail(job, ERROR_LOST, only_if=RecognitionJob.Status.QUEUED)
     return count
 
 
+def _job_fail_stalled(job: RecognitionJob) -> int:
+    previous = (RecognitionJob.objects.filter(note_id=job.note_id, created__lt=job.created)
+                .order_by("-created").values_list("error", flat=True).first())
+    if not _job_fail(job, ERROR_INTERRUPTED, only_if=RecognitionJob.Status.RUNNING):
+        return 0
+    if previous == ERROR_INTERRUPTED:
+        logger.error("Note %s stalled its worker twice in a row; not retried", job.note_id)
+        return 1
+    from recognition import services  # the same queueing as a user's retry
+
+    try:
+        services.note_recognize(user=job.note.owner, note=job.note)
+    except RecognitionAppError as err:  # retried by its owner meanwhile
+        logger.info("Stalled job %s not retried: %s", job.pk, err)
+    return 1
+
+
+def _job_fail(job: RecognitionJob, message: str, *, only_if: str) -> int:
+    """Fail the job (and its note) unless its status changed meanwhile; 1 if it was failed."""
+    now = timezone.now()
+    with transaction.atomic():
+        failed = RecognitionJob.objects.filter(pk=job.pk, status=only_if).update(
+            status=RecognitionJob.Status.FAILED, error=message, finished=now)
+        if failed:
+            Note.objects.filter(pk=job.note_id).update(status=Note.Status.FAILED, error=message,
+                                                       updated=now)
+    if failed:
+        logger.warning("Recognition job %s failed: %s", job.pk, message)
+    return failed
+
+
 @transaction.atomic
-def _page_store_lines(page: Page, result) -> None:
+def _page_store_lines(job: RecognitionJob, page: Page, result) -> None:
+    _job_check(job)
     kept = list(page.lines.filter(corrected=True))
     page.lines.filter(corrected=False).delete()
     order = 0

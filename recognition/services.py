@@ -6,13 +6,16 @@ What a worker does with a queued job is in `runs` (it loads the model; web proce
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from recognition.exceptions import NoteBusyError
@@ -20,8 +23,12 @@ from recognition.models import Collection, Note, RecognitionJob, Tag
 from recognition.signals import note_deleted
 from recognition.uploads import CheckedUpload, check_uploads
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_COLLECTION = "Inbox"
 ERROR_BUSY = "This note is already being recognized."
+ERROR_SUPERSEDED = "Its worker stopped; recognition was started again."
+ERROR_NOT_QUEUED = "Recognition could not be queued (the task queue is unavailable). Retry it."
 
 
 def _check_owner(user, obj) -> None:
@@ -189,23 +196,56 @@ def note_delete(*, user, note: Note) -> None:
 
 
 def note_recognize(*, user, note: Note) -> RecognitionJob:
-    """Queue recognition again: after a failure, or to re-read with a newer model."""
+    """Queue recognition again: after a failure, or to re-read with a newer model.
+
+    Refused while a run is queued or alive; a run whose worker died (no heartbeat for
+    NOTES_JOB_STALL_SECONDS) is failed here and replaced, instead of freezing the note until
+    the broker re-delivers it.
+    """
     _check_owner(user, note)
     with transaction.atomic():
         note = Note.objects.select_for_update().get(pk=note.pk)
-        if note.is_active:
+        active = RecognitionJob.objects.select_for_update().filter(
+            note=note, status__in=RecognitionJob.ACTIVE).first()
+        if active is not None and not _job_stalled(active):
             raise NoteBusyError(ERROR_BUSY)
+        if active is not None:
+            RecognitionJob.objects.filter(pk=active.pk).update(
+                status=RecognitionJob.Status.FAILED, error=ERROR_SUPERSEDED,
+                finished=timezone.now())
         note.status, note.error, note.pages_done = Note.Status.QUEUED, "", 0
         note.save(update_fields=["status", "error", "pages_done", "updated"])
-        return _job_queue(note)
+        try:
+            with transaction.atomic():  # a concurrent retry that won the race: busy
+                return _job_queue(note)
+        except IntegrityError:
+            raise NoteBusyError(ERROR_BUSY) from None
+
+
+def _job_stalled(job: RecognitionJob) -> bool:
+    beat = job.heartbeat or job.started
+    limit = timezone.now() - dt.timedelta(seconds=settings.NOTES_JOB_STALL_SECONDS)
+    return job.status == RecognitionJob.Status.RUNNING and beat is not None and beat < limit
 
 
 def _job_queue(note: Note) -> RecognitionJob:
+    """Create the note's job and hand it to the broker once committed. A broker that cannot
+    be reached fails the job with a message (the upload itself stays), never a 500."""
     job = RecognitionJob.objects.create(note=note)
-    transaction.on_commit(
-        lambda: async_task("recognition.tasks.recognize_note", job.pk,
-                           task_name=f"recognize-note-{note.pk}-job-{job.pk}")
-    )
+
+    def enqueue():
+        try:
+            async_task("recognition.tasks.recognize_note", job.pk,
+                       task_name=f"recognize-note-{note.pk}-job-{job.pk}")
+        except Exception:  # noqa: BLE001 - any broker failure means the same to the user
+            logger.exception("Could not queue recognition job %s", job.pk)
+            now = timezone.now()
+            RecognitionJob.objects.filter(pk=job.pk, status=RecognitionJob.Status.QUEUED).update(
+                status=RecognitionJob.Status.FAILED, error=ERROR_NOT_QUEUED, finished=now)
+            Note.objects.filter(pk=note.pk, status=Note.Status.QUEUED).update(
+                status=Note.Status.FAILED, error=ERROR_NOT_QUEUED, updated=now)
+
+    transaction.on_commit(enqueue)
     return job
 
 

@@ -17,6 +17,8 @@ def recognize_note(job_id: int) -> None:
     """
     try:
         runs.recognition_run(job_id=job_id)
+    except runs.RunSuperseded as stop:  # failed as stalled, or retried: its new run goes on
+        logger.warning("Recognition job %s stopped: %s", job_id, stop)
     except Exception as err:  # the task boundary: log it, tell the user, keep the worker
         logger.exception("Recognition job %s failed", job_id)
         runs.recognition_fail(job_id=job_id, error=err)
