@@ -24,3 +24,6 @@ class NoteBusyError(RecognitionAppError):
 class RecognitionError(RecognitionAppError):
     """Recognition of a page failed in a way the user can understand."""
 
+
+class InstantUnavailable(RecognitionAppError):
+    """Instant recognition cannot answer now (its queue is full or its worker too slow)."""

@@ -9,13 +9,15 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from PIL import ImageOps
 
 from recognition import ocr
 from recognition.exceptions import RecognitionAppError
 from recognition.models import Line, Note, Page, RecognitionJob, Revision
-from recognition.page_images import note_page_images
+from recognition.page_images import image_load, note_page_images
 from recognition.revisions import revision_record
 
 logger = logging.getLogger(__name__)
@@ -102,6 +104,24 @@ def _job_check(job: RecognitionJob) -> None:
     RecognitionJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now())
 
 
+def image_read(*, name: str, detail: bool) -> dict:
+    """Instant recognition, in the `instant` cluster: read the stored image (and delete it),
+    return what the API answers: text, partial, unread lines and, with `detail`, the lines."""
+    try:
+        image = ImageOps.exif_transpose(image_load(name))
+    finally:
+        default_storage.delete(name)
+    result = ocr.read_page_image(image, 1)
+    data = {"text": "\n".join(line.text for line in result.lines if line.text),
+            "partial": result.partial, "unread_lines": result.unread}
+    if detail:
+        data["lines"] = [{"text": line.text, "confidence": round(line.confidence, 4),
+                          "read": line.read,
+                          "polygon": [[round(x), round(y)] for x, y in line.polygon]}
+                         for line in result.lines]
+    return data
+
+
 def _run_summary(pages: list[Page], model_version: str) -> str:
     summary = f"Recognized {len(pages)} page(s) with {model_version}"
     partial = [str(page.number) for page in pages if page.partial]
@@ -116,17 +136,19 @@ def recognition_fail(*, job_id: int, error: Exception) -> None:
     Only a job still queued or running is failed: one that was failed as stalled and retried
     meanwhile must not take its note's new run down with it.
     """
-    message = str(error) if _is_user_facing(error) else ERROR_UNEXPECTED.format(
-        kind=type(error).__name__)
+    message = error_message(error)
     job = RecognitionJob.objects.filter(pk=job_id, status__in=RecognitionJob.ACTIVE).first()
     if job is not None:
         _job_fail(job, message, only_if=job.status)
 
 
-def _is_user_facing(error: Exception) -> bool:
-    # ML errors about a page are wrapped into RecognitionError by `ocr`; any other (a missing
-    # model file, say) is the operator's problem and may name server paths.
-    return isinstance(error, RecognitionAppError)
+def error_message(error: Exception) -> str:
+    """What the user reads about a failure. ML errors about a page are wrapped into
+    RecognitionError by `ocr`; any other (a missing model file, say) is the operator's problem
+    and may name server paths: the user reads only its kind."""
+    if isinstance(error, RecognitionAppError):
+        return str(error)
+    return ERROR_UNEXPECTED.format(kind=type(error).__name__)
 
 
 def job_expire_stale() -> int:

@@ -24,6 +24,16 @@ def recognize_note(job_id: int) -> None:
         runs.recognition_fail(job_id=job_id, error=err)
 
 
+def recognize_image(name: str, detail: bool) -> dict:
+    """Instant recognition (the `instant` cluster): the result, or {"error": message}; the
+    request waiting for it turns an error into its answer."""
+    try:
+        return runs.image_read(name=name, detail=detail)
+    except Exception as err:  # the task boundary
+        logger.exception("Instant recognition of %s failed", name)
+        return {"error": runs.error_message(err)}
+
+
 def expire_stale_jobs() -> int:
     """Scheduled: fail the jobs that the broker gave up on, so no note waits forever."""
     return runs.job_expire_stale()

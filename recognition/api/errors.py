@@ -12,10 +12,16 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from recognition.exceptions import NoteBusyError, RecognitionAppError, UploadError
+from recognition.exceptions import (
+    InstantUnavailable,
+    NoteBusyError,
+    RecognitionAppError,
+    UploadError,
+)
 from recognition.revisions import RevisionConflict
 
 UPLOAD_STATUS = {"too_large": 413, "unsupported_type": 415, "invalid": 400}
+INSTANT_RETRY_AFTER = 10  # seconds: a few pages' worth of instant recognition
 
 
 class Conflict(exceptions.APIException):
@@ -48,6 +54,9 @@ def exception_handler(exc, context):
         fields = {"file": exc.problems}
         return Response(error_body(exc.code, str(exc), fields),
                         status=UPLOAD_STATUS.get(exc.code, 400))
+    if isinstance(exc, InstantUnavailable):
+        return Response(error_body("unavailable", str(exc)), status=503,
+                        headers={"Retry-After": str(INSTANT_RETRY_AFTER)})
     if isinstance(exc, RecognitionAppError):
         return Response(error_body("invalid", str(exc)), status=400)
     if isinstance(exc, Http404):

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from PIL import Image, ImageOps
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from recognition import revisions, selectors, services
+from recognition import instant, revisions, selectors, services
 from recognition.api import serializers as s
 from recognition.exceptions import UploadError
 from recognition.files import file_response
@@ -320,7 +319,7 @@ class RecognizeView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "recognize"
-    error_responses = {"post": [413, 415]}
+    error_responses = {"post": [413, 415, 503]}
 
     @extend_schema(
         request={"multipart/form-data": RecognizeRequestSerializer},
@@ -328,28 +327,11 @@ class RecognizeView(APIView):
         responses={200: RecognizeResultSerializer},
     )
     def post(self, request):
-        from recognition import ocr  # loads the model on first use, in this process
-
         body = RecognizeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
         checked = check_upload(upload)
         if checked.kind != "image":
             raise UploadError(ERROR_RECOGNIZE_PDF, code="unsupported_type")
-        image = _open_image(upload)
-        result = ocr.read_page_image(image, 1)
-        data = {"text": "\n".join(line.text for line in result.lines if line.text),
-                "partial": result.partial, "unread_lines": result.unread}
-        if request.query_params.get("detail") in ("1", "true", "yes"):
-            data["lines"] = [{"text": line.text, "confidence": round(line.confidence, 4),
-                              "read": line.read,
-                              "polygon": [[round(x), round(y)] for x, y in line.polygon]}
-                             for line in result.lines]
-        return Response(data)
-
-
-def _open_image(upload) -> Image.Image:
-    upload.seek(0)
-    image = Image.open(upload)
-    image.load()
-    return ImageOps.exif_transpose(image)
+        detail = request.query_params.get("detail") in ("1", "true", "yes")
+        return Response(instant.image_recognize(upload=upload, check=checked, detail=detail))
