@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services, throttle
+from accounts.clients import client_of
+from accounts.models import AuthEvent
 
 User = get_user_model()
 ERROR_CREDENTIALS = "Unable to log in with this user name and password."
@@ -64,14 +67,33 @@ class RegisteredSerializer(UserSerializer):
         fields = [*UserSerializer.Meta.fields, "token"]
 
 
+class LoginThrottled(Throttled):
+    """A refused token request: our message, and Retry-After added by TokenView (the API's
+    error handler would put its generic text in place of a message given with `wait`)."""
+
+    def __init__(self, wait: int):
+        super().__init__(detail=throttle.throttled_message(wait))
+        self.retry_after = wait
+
+
+# Answers that carry a token must stay out of every cache (browser, proxy).
+no_store = method_decorator(never_cache, name="dispatch")
+
+
 @extend_schema(tags=["auth"])
+@no_store
 class RegisterView(APIView):
     """Create an account; the answer carries its API token."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [throttle.ClientRateThrottle]
     throttle_scope = "register"
+
+    def throttled(self, request, wait):
+        services.auth_refusal_record(kind=AuthEvent.Kind.REGISTER_THROTTLED,
+                                     client=client_of(request))
+        super().throttled(request, wait)
 
     @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer})
     def post(self, request):
@@ -85,11 +107,12 @@ class RegisterView(APIView):
 
 
 @extend_schema(tags=["auth"])
+@no_store
 class TokenView(APIView):
     """Exchange a user name and password for the account's API token (made if missing).
 
-    Failed attempts are counted per user name and per address, as for the log-in page: past
-    the limit, 429 until the window has passed.
+    Failed attempts are counted per (user name, address) and per address, as for the log-in
+    page: past the limit, 429 with a Retry-After that doubles with each further failure.
     """
 
     permission_classes = [AllowAny]
@@ -103,20 +126,27 @@ class TokenView(APIView):
     def post(self, request):
         body = CredentialsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        username, address = body.validated_data["username"], request.META.get("REMOTE_ADDR", "")
-        if throttle.login_blocked(username, address):
-            raise Throttled(detail=throttle.throttled_message())
+        username, client = body.validated_data["username"], client_of(request)
+        wait = services.login_attempt_start(client=client, username=username)
+        if wait:
+            raise LoginThrottled(wait)
         user = authenticate(request, username=username, password=body.validated_data["password"])
+        services.login_attempt_end(client=client, username=username, succeeded=user is not None)
         if user is None:
-            throttle.login_failed(username, address)
             raise serializers.ValidationError({"non_field": [ERROR_CREDENTIALS]},
                                               code="invalid_credentials")
-        throttle.login_succeeded(username, address)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, LoginThrottled):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
 
 @extend_schema(tags=["auth"])
+@no_store
 class TokenRotateView(APIView):
     """Replace the API token: the old one stops working at once."""
 

@@ -41,6 +41,35 @@ def test_register_is_throttled(anon, monkeypatch):
         429, "throttled")
 
 
+def register(client, name, **meta):
+    return client.post("/api/v1/auth/register/", {
+        "username": name, "email": f"{name}@example.org", "password": PASSWORD},
+        format="json", **meta)
+
+
+def test_register_ignores_x_forwarded_for_from_untrusted_clients(anon, monkeypatch, settings):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    settings.NOTES_TRUSTED_PROXIES = []
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
+    for i in range(2):  # a made-up address each time does not buy a fresh allowance
+        register(anon, f"u{i}", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+    assert_error(register(anon, "u9", HTTP_X_FORWARDED_FOR="192.0.2.99"), 429, "throttled")
+    assert User.objects.count() == 2
+
+
+def test_register_counts_clients_behind_a_trusted_proxy_apart(anon, monkeypatch, settings):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    settings.NOTES_TRUSTED_PROXIES = ["10.0.0.2"]
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for i in range(2):
+        register(anon, f"u{i}", **proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert_error(register(anon, "u8", **proxy, HTTP_X_FORWARDED_FOR="198.51.100.1"), 429)
+    assert register(anon, "u9", **proxy, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 201
+
+
 def test_token_for_good_credentials_only(anon, user):
     response = anon.post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD},
                          format="json")
@@ -56,9 +85,11 @@ def test_token_requests_are_throttled_after_failures(anon, user, settings):
     settings.LOGIN_ATTEMPTS = 3
     for _ in range(3):
         anon.post("/api/v1/auth/token/", {"username": "alice", "password": "x"}, format="json")
-    error = assert_error(anon.post("/api/v1/auth/token/", {
-        "username": "alice", "password": PASSWORD}, format="json"), 429, "throttled")
-    assert "Too many failed log-in attempts" in error["message"]
+    refused = anon.post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD},
+                        format="json")
+    error = assert_error(refused, 429, "throttled")
+    assert error["message"] == "Too many failed log-in attempts. Try again in 30 seconds."
+    assert refused["Retry-After"] == "30"
 
 
 def test_rotate_and_revoke(api, user):
