@@ -8,9 +8,11 @@ and NOTES_S3_BUCKET (media); see .env.example.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from notesite.env import env_bool, env_float, env_int, env_list, env_path, env_secret_file, env_str
@@ -44,8 +46,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "csp",
     "accounts",
     "recognition",
+    "notesite",  # its start-up checks of S3 and Redis (notesite/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "notesite.urls"
@@ -94,14 +99,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory: the end-to-end test's qcluster process must see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # A file, not memory: the end-to-end tests' qcluster processes must see the test database
+    # (they are given its name). One per test run, so that two runs side by side don't collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis: the cache (login throttling) when set, and the task broker with NOTES_BROKER=redis.
+# notesite.checks pings it at start-up. Short timeouts: a lost Redis fails a request, it does
+# not hang it.
 REDIS_URL = env_str("NOTES_REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
               "LOCATION": "notes_cache"}
@@ -117,9 +127,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "recognition:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Failed logins allowed per username and per client address within the window.
-LOGIN_ATTEMPTS = env_int("NOTES_LOGIN_ATTEMPTS", 5)
+# Log-in throttling (accounts/throttle.py): failures are counted per (user name, client address)
+# and per client address, never per user name alone, so nobody can lock someone else out.
+# Past the free attempts each further failure doubles a wait (from LOGIN_BACKOFF_SECONDS up to
+# the window); counts are forgotten after a window without failures.
+LOGIN_ATTEMPTS = env_int("NOTES_LOGIN_ATTEMPTS", 5)  # free failures per (user name, address)
+LOGIN_ADDRESS_ATTEMPTS = env_int("NOTES_LOGIN_ADDRESS_ATTEMPTS", 20)  # ... per address, any name
 LOGIN_ATTEMPTS_WINDOW = env_int("NOTES_LOGIN_ATTEMPTS_WINDOW", 15 * 60)
+LOGIN_BACKOFF_SECONDS = env_int("NOTES_LOGIN_BACKOFF_SECONDS", 30)
+# Optional safety valve against guessing from very many addresses: this many failures for one
+# user name within the window refuse that name from every address (a lock-out a botnet can
+# cause, hence off by default: 0).
+LOGIN_USERNAME_CEILING = env_int("NOTES_LOGIN_USERNAME_CEILING", 0)
+# Attempts per client address per hour at the sign-up page and at password reset requests (the
+# API's register uses DRF's "register" rate, with the same client address).
+NOTES_SIGNUP_PER_HOUR = env_int("NOTES_SIGNUP_PER_HOUR", 20)
+NOTES_PASSWORD_RESET_PER_HOUR = env_int("NOTES_PASSWORD_RESET_PER_HOUR", 5)
+# Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; the client is the right-most
+# address in it that is not one of them. Empty: REMOTE_ADDR is the client (checked in
+# accounts/apps.py at start-up).
+NOTES_TRUSTED_PROXIES = env_list("NOTES_TRUSTED_PROXIES", [])
+# Links in e-mails (password reset) point here, never at the Host a request claimed.
+NOTES_SITE_URL = env_str("NOTES_SITE_URL", "{}://{}".format(
+    "https" if env_bool("NOTES_HTTPS", False) else "http",
+    next((h.lstrip(".") for h in ALLOWED_HOSTS if h.strip(".*")), "localhost"),
+)).rstrip("/")
+# Failed and refused log-ins, sign-ups and resets kept for staff (admin: Auth events).
+NOTES_AUTH_EVENT_DAYS = env_int("NOTES_AUTH_EVENT_DAYS", 30)
 
 EMAIL_BACKEND = env_str("NOTES_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("NOTES_FROM_EMAIL", "notes@localhost")
@@ -138,19 +172,50 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env_path("NOTES_MEDIA_ROOT", DATA_DIR / "media")
+# Media (originals, page images, thumbnails) go to S3-compatible storage when NOTES_S3_BUCKET
+# is set, with the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the machine's role).
+# The bucket stays private: files are streamed to their owner through the views. At start-up
+# (`manage.py check`, `migrate`, `runserver`, `qcluster`) notesite.checks reaches the bucket,
+# so a wrong key, endpoint or bucket stops the start instead of failing an upload.
 S3_BUCKET = env_str("NOTES_S3_BUCKET")
+S3_ENDPOINT_URL = env_str("NOTES_S3_ENDPOINT_URL")  # MinIO, Ceph, R2...; empty: AWS itself
+if S3_ENDPOINT_URL and not S3_ENDPOINT_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"NOTES_S3_ENDPOINT_URL must start with http:// or https://, not {S3_ENDPOINT_URL!r}")
+# Most S3-compatible servers only answer path-style requests (http://host/bucket/key).
+S3_ADDRESSING_STYLE = env_str("NOTES_S3_ADDRESSING_STYLE", "path" if S3_ENDPOINT_URL else "auto")
+if S3_ADDRESSING_STYLE not in {"auto", "path", "virtual"}:
+    raise ImproperlyConfigured(
+        f"NOTES_S3_ADDRESSING_STYLE must be auto, path or virtual, not {S3_ADDRESSING_STYLE!r}")
 STORAGES = {
-    "default": (
-        {"BACKEND": "storages.backends.s3.S3Storage",
-         "OPTIONS": {"bucket_name": S3_BUCKET, "default_acl": "private",
-                     "querystring_auth": True, "file_overwrite": False}}
-        if S3_BUCKET
-        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    ),
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if S3_BUCKET:
+    from botocore.config import Config as S3ClientConfig
+
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL or None,
+        "region_name": env_str("NOTES_S3_REGION") or None,
+        # No ACL header: some stores (and AWS buckets with ACLs disabled) refuse one; a new
+        # bucket is private, keep it so.
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        # An unreachable store fails a request within seconds instead of hanging a worker.
+        "client_config": S3ClientConfig(
+            s3={"addressing_style": S3_ADDRESSING_STYLE}, connect_timeout=5, read_timeout=60,
+            retries={"mode": "standard", "max_attempts": 3}),
+    }}
 # Uploads above this stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Ours first: it keeps a file over the upload limits from the others (memory, temporary file).
+FILE_UPLOAD_HANDLERS = [
+    "recognition.upload_limits.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # What an upload may be (checked on the bytes, not the name).
 NOTES_MAX_UPLOAD_BYTES = env_int("NOTES_MAX_UPLOAD_MB", 25) * 1024 * 1024
@@ -170,6 +235,7 @@ NOTES_PAGE_SECONDS = env_float("NOTES_PAGE_SECONDS", 8.0, minimum=0)
 # the most lines one imported transcription may hold.
 NOTES_MAX_LINE_CHARS = env_int("NOTES_MAX_LINE_CHARS", 2000)
 NOTES_IMPORT_MAX_LINES = env_int("NOTES_IMPORT_MAX_LINES", 5000)
+NOTES_IMPORT_MAX_BYTES = env_int("NOTES_IMPORT_MAX_MB", 5) * 1024 * 1024  # parsed in-request
 # Words recognized with less confidence than this are marked on the note page.
 NOTES_LOW_CONFIDENCE = env_int("NOTES_LOW_CONFIDENCE_PERCENT", 60) / 100
 
@@ -187,6 +253,8 @@ NOTES_JOB_QUEUE_HOURS = env_int("NOTES_JOB_QUEUE_HOURS", 48)
 # process: `Q_CLUSTER_NAME=instant manage.py qcluster` (make run starts one). The request waits
 # this long for its result, then answers 503.
 NOTES_INSTANT_SECONDS = env_int("NOTES_INSTANT_SECONDS", 60)
+# Requests already waiting for the instant cluster beyond which a new one is refused at once.
+NOTES_INSTANT_QUEUE = env_int("NOTES_INSTANT_QUEUE", 8)
 Q_CLUSTER = {
     "name": "notes",
     "workers": env_int("NOTES_WORKERS", 2),
@@ -211,12 +279,19 @@ Q_CLUSTER["ALT_CLUSTERS"] = {
         "queue_limit": 10,
     },
 }
-if env_str("NOTES_BROKER", "orm") == "redis":
+# The broker: the database (default; delivery receipts, so a dead worker's task is re-run) or
+# Redis (faster hand-out, but no receipts: a task whose worker died is lost, and the job stall
+# check above fails its job so the user can retry). Every web and worker process of one site
+# must use the same one.
+NOTES_BROKER = env_str("NOTES_BROKER", "orm")
+if NOTES_BROKER == "redis":
     if not REDIS_URL:
         raise ImproperlyConfigured("NOTES_BROKER=redis needs NOTES_REDIS_URL")
     Q_CLUSTER["redis"] = REDIS_URL
-else:
+elif NOTES_BROKER == "orm":
     Q_CLUSTER["orm"] = "default"
+else:
+    raise ImproperlyConfigured(f"NOTES_BROKER must be orm or redis, not {NOTES_BROKER!r}")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -266,8 +341,29 @@ if env_bool("NOTES_HTTPS", False):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Preload lists are hard to leave: only when the operator asks for it.
     SECURE_HSTS_PRELOAD = env_bool("NOTES_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Django's deploy check recommends preloading; leaving it off is a choice, not a slip.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): our pages load scripts, styles and images only from this
+# site, with no inline script or style at all (tests/test_csp.py scans the templates), so an
+# injected <script> or onclick= does not run. Images may also be data: and blob: URLs (Swagger
+# UI's icons are data: URLs in its CSS). frame-ancestors is X_FRAME_OPTIONS for browsers that
+# read CSP. The API docs page (Swagger UI) gets a per-request nonce for its one inline script,
+# see templates/drf_spectacular/swagger_ui.html; pages that never ask for it get none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,
