@@ -9,17 +9,32 @@ and text) are read into it too.
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import defusedxml.ElementTree as SafeET
 import numpy as np
+from defusedxml import DefusedXmlException
 
 from ml.charset import collapse_whitespace
 from ml.errors import DataError
 
 Point = tuple[int, int]
+
+# Pixels. Far beyond any page scan (an A0 sheet at 600 dpi is ~28,000 px wide), and small enough
+# that sums and JSON stay exact: anything larger is a broken or hostile file, not a page.
+MAX_COORDINATE = 1_000_000
+ERROR_NOT_A_NUMBER = "{where} holds “{value}”, which is not a number"
+ERROR_COORDINATE = (
+    "{where} holds “{value}”; coordinates must be finite numbers of pixels within "
+    f"±{MAX_COORDINATE:,}"
+)
+ERROR_PAGE_SIZE = "{where} is “{value}”; a page size is a whole number of pixels from 0 to " + (
+    f"{MAX_COORDINATE:,}"
+)
 
 
 @dataclass(frozen=True)
@@ -53,12 +68,17 @@ def read_ground_truth(path: str | Path) -> GroundTruthPage:
     """Read an ALTO or PAGE XML file, whichever it is (or a pages-fr JSON page)."""
     if Path(path).suffix == ".json":
         return read_page_json(path)
-    root = _parse(Path(path))
+    return ground_truth_from_xml(_parse(Path(path)), Path(path))
+
+
+def ground_truth_from_xml(root: ET.Element, path: Path) -> GroundTruthPage:
+    """Read an already parsed ALTO or PAGE document; `path` names it in errors and locates
+    its image. Coordinates are checked: a non-finite or absurd number is a `DataError`."""
     name = _local(root.tag)
     if name == "alto":
-        return _read_alto(Path(path), root)
+        return _read_alto(path, root)
     if name == "PcGts":
-        return _read_page(Path(path), root)
+        return _read_page(path, root)
     raise DataError(f"{path}: neither ALTO nor PAGE XML (root element <{name}>)")
 
 
@@ -108,7 +128,7 @@ def read_page_json(path: str | Path) -> GroundTruthPage:
             unannotated=tuple(p for p in unannotated if len(p) >= 3),
             transcribed=tuple(p for p in transcribed if len(p) >= 3),
         )
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, OverflowError) as err:
         raise DataError(f"Cannot read page JSON {path}: {err}") from err
 
 
@@ -117,8 +137,13 @@ def _rounded(points) -> tuple[Point, ...]:
 
 
 def _parse(path: Path) -> ET.Element:
+    # defusedxml, not plain ElementTree: neither format has a DTD, so a DOCTYPE, an entity
+    # declaration or an external reference is refused whatever the file's encoding (expat
+    # decodes first; a byte search for "<!DOCTYPE" misses UTF-16).
     try:
-        return ET.parse(path).getroot()
+        return SafeET.parse(path, forbid_dtd=True).getroot()
+    except DefusedXmlException as err:
+        raise DataError(f"Cannot read XML {path}: it declares a DOCTYPE or entities") from err
     except (ET.ParseError, OSError) as err:
         raise DataError(f"Cannot read XML {path}: {err}") from err
 
@@ -135,10 +160,42 @@ def _first(element: ET.Element, name: str) -> ET.Element | None:
     return next((e for e in element.iter() if _local(e.tag) == name), None)
 
 
-def _points(text: str | None) -> tuple[Point, ...]:
+def _points(text: str | None, where: str) -> tuple[Point, ...]:
     """ALTO's "x y x y ..." or PAGE's "x,y x,y ..." as integer points."""
-    numbers = [float(n) for n in re.split(r"[\s,]+", (text or "").strip()) if n]
-    return tuple((round(x), round(y)) for x, y in zip(numbers[::2], numbers[1::2], strict=False))
+    numbers = [round(_coordinate(n, where))
+               for n in re.split(r"[\s,]+", (text or "").strip()) if n]
+    return tuple(zip(numbers[::2], numbers[1::2], strict=False))
+
+
+def _coordinate(text: str, where: str) -> float:
+    """A pixel coordinate; `where` names the element and attribute in errors."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(ERROR_NOT_A_NUMBER.format(where=where, value=text[:30])) from None
+    # inf and nan are floats too, and round()/int() raise OverflowError/ValueError on them.
+    if not math.isfinite(value) or abs(value) > MAX_COORDINATE:
+        raise DataError(ERROR_COORDINATE.format(where=where, value=text[:30]))
+    return value
+
+
+def _page_size(text: str | None, where: str) -> int:
+    """The page's width or height; 0 when not given (tools that don't know it)."""
+    if text is None or not text.strip():
+        return 0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_COORDINATE:  # false for nan too
+        raise DataError(ERROR_PAGE_SIZE.format(where=where, value=text[:30]))
+    return int(value)
+
+
+def _image_path(path: Path, name: str | None) -> Path:
+    """The image beside the XML file, by its base name (tools may write a folder or a URL)."""
+    base = Path((name or "").strip().replace("\\", "/")).name
+    return path.with_name(base) if base else path
 
 
 def _bbox(points: tuple[Point, ...]) -> tuple[int, int, int, int]:
@@ -152,7 +209,7 @@ def _read_alto(path: Path, root: ET.Element) -> GroundTruthPage:
     if page is None:
         raise DataError(f"{path}: ALTO file without a <Page>")
     file_name = _first(root, "fileName")
-    image = path.with_name((file_name.text or "").strip()) if file_name is not None else path
+    image = _image_path(path, file_name.text if file_name is not None else None)
     lines = []
     for block in _children(page, "TextBlock"):
         for line in (e for e in block if _local(e.tag) == "TextLine"):
@@ -160,8 +217,8 @@ def _read_alto(path: Path, root: ET.Element) -> GroundTruthPage:
     return GroundTruthPage(
         xml=path,
         image=image,
-        width=int(float(page.get("WIDTH", 0))),
-        height=int(float(page.get("HEIGHT", 0))),
+        width=_page_size(page.get("WIDTH"), f"{path}: <Page WIDTH>"),
+        height=_page_size(page.get("HEIGHT"), f"{path}: <Page HEIGHT>"),
         lines=tuple(lines),
     )
 
@@ -178,18 +235,22 @@ def _alto_line(path: Path, line: ET.Element, tags: dict, block: str) -> GroundTr
                 words[-1] += hyphen
             else:
                 words.append(hyphen)
-    polygon_el = _first(line, "Polygon")
-    polygon = _points(polygon_el.get("POINTS")) if polygon_el is not None else ()
+    where = f"{path}: line {line.get('ID', '')}"
+    # The line's own <Shape><Polygon>, not a search of its subtree: that was quadratic in a
+    # file nesting lines in blocks in lines, and found a word's polygon when the line had none.
+    polygon_el = next((p for shape in line if _local(shape.tag) == "Shape"
+                       for p in shape if _local(p.tag) == "Polygon"), None)
+    polygon = _points(polygon_el.get("POINTS"), f"{where} <Polygon POINTS>") \
+        if polygon_el is not None else ()
     if polygon:
         bbox = _bbox(polygon)
     else:
-        try:
-            x, y = int(float(line.get("HPOS"))), int(float(line.get("VPOS")))
-            w, h = int(float(line.get("WIDTH"))), int(float(line.get("HEIGHT")))
-        except (TypeError, ValueError) as err:
-            raise DataError(
-                f"{path}: line {line.get('ID')} has neither a polygon nor a box"
-            ) from err
+        box = [line.get(name) for name in ("HPOS", "VPOS", "WIDTH", "HEIGHT")]
+        if None in box:
+            raise DataError(f"{where} has neither a polygon nor a box")
+        x, y, w, h = (int(_coordinate(value, f"{where} <TextLine {name}>"))
+                      for value, name in zip(box, ("HPOS", "VPOS", "WIDTH", "HEIGHT"),
+                                             strict=True))
         bbox = (x, y, x + w, y + h)
     kinds = [tags.get(ref, "") for ref in (line.get("TAGREFS") or "").split()]
     kind = next((k.split(":")[-1] for k in kinds if k), "")
@@ -198,7 +259,7 @@ def _alto_line(path: Path, line: ET.Element, tags: dict, block: str) -> GroundTr
         text=collapse_whitespace(" ".join(words)),
         bbox=bbox,
         polygon=polygon,
-        baseline=_points(line.get("BASELINE")),
+        baseline=_points(line.get("BASELINE"), f"{where} <TextLine BASELINE>"),
         kind=kind,
         block=block,
     )
@@ -211,37 +272,49 @@ def _read_page(path: Path, root: ET.Element) -> GroundTruthPage:
     lines = []
     for region in _children(page, "TextRegion"):
         for line in (e for e in region if _local(e.tag) == "TextLine"):
+            where = f"{path}: line {line.get('id', '')}"
             coords = next((e for e in line if _local(e.tag) == "Coords"), None)
-            polygon = _points(coords.get("points")) if coords is not None else ()
+            polygon = _points(coords.get("points"), f"{where} <Coords points>") \
+                if coords is not None else ()
             if not polygon:
-                raise DataError(f"{path}: line {line.get('id')} has no Coords")
+                raise DataError(f"{where} has no Coords")
             baseline_el = next((e for e in line if _local(e.tag) == "Baseline"), None)
+            baseline = _points(baseline_el.get("points"), f"{where} <Baseline points>") \
+                if baseline_el is not None else ()
             lines.append(
                 GroundTruthLine(
                     id=line.get("id", ""),
-                    text=collapse_whitespace(_page_text(line)),
+                    text=collapse_whitespace(_page_text(line, where)),
                     bbox=_bbox(polygon),
                     polygon=polygon,
-                    baseline=_points(baseline_el.get("points")) if baseline_el is not None else (),
+                    baseline=baseline,
                     kind=_page_kind(line.get("custom", "")),
                     block=region.get("id", ""),
                 )
             )
     return GroundTruthPage(
         xml=path,
-        image=path.with_name(page.get("imageFilename", "")),
-        width=int(page.get("imageWidth", 0)),
-        height=int(page.get("imageHeight", 0)),
+        image=_image_path(path, page.get("imageFilename")),
+        width=_page_size(page.get("imageWidth"), f"{path}: <Page imageWidth>"),
+        height=_page_size(page.get("imageHeight"), f"{path}: <Page imageHeight>"),
         lines=tuple(lines),
     )
 
 
-def _page_text(line: ET.Element) -> str:
+def _page_text(line: ET.Element, where: str) -> str:
     """The line's own TextEquiv (not its words'), preferring index 0 / the first one."""
     equivs = [e for e in line if _local(e.tag) == "TextEquiv"]
     if not equivs:
         return ""
-    equivs.sort(key=lambda e: int(e.get("index", "0") or 0))
+
+    def index(equiv: ET.Element) -> int:
+        value = (equiv.get("index") or "0").strip()
+        if not value.lstrip("-").isdecimal() or len(value) > 10:
+            raise DataError(ERROR_NOT_A_NUMBER.format(where=f"{where} <TextEquiv index>",
+                                                      value=value[:30]))
+        return int(value)
+
+    equivs.sort(key=index)
     unicode = next((e for e in equivs[0] if _local(e.tag) == "Unicode"), None)
     return unicode.text or "" if unicode is not None else ""
 

@@ -1,5 +1,6 @@
-"""API endpoints over the search index and the export formats (their logic lives in
-`recognition.search` and `recognition.exports`; these only translate to and from HTTP)."""
+"""API endpoints over the search index, the export formats and the ALTO/PAGE import (their
+logic lives in `recognition.search`, `recognition.exports` and `recognition.imports`; these
+only translate to and from HTTP)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recognition import selectors
+from recognition import imports, selectors
 from recognition.api.errors import Conflict
-from recognition.api.serializers import absolute_url
+from recognition.api.serializers import NoteSerializer, OwnedCollectionField, absolute_url
 from recognition.api.views import PassthroughRenderer
 from recognition.exports import archive
 from recognition.exports.document import note_document
@@ -146,3 +149,34 @@ class NoteExportView(APIView):
         response["Content-Disposition"] = content_disposition_header(True, export.name)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class NoteImportSerializer(serializers.Serializer):
+    xml = serializers.FileField(allow_empty_file=True, help_text=(
+        "The ALTO (measured in pixels) or PAGE XML file, without DOCTYPE or entities; by "
+        "default at most 5 MB, 5,000 lines and 2,000 characters a line."))
+    image = serializers.FileField(allow_empty_file=True, help_text=(
+        "The image of the page the XML describes (JPEG, PNG, WebP, TIFF, BMP, HEIC)."))
+    collection = OwnedCollectionField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                  help_text="Default: the XML file's name.")
+
+
+class NoteImportView(APIView):
+    """Import a page transcribed elsewhere as a note: no recognition, every line corrected."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    # The XML's problems are 400s; the image's size and type answer as uploads do.
+    error_responses = {"post": [413, 415]}
+
+    @extend_schema(tags=["notes"], request={"multipart/form-data": NoteImportSerializer},
+                   responses={201: NoteSerializer})
+    def post(self, request):
+        params = NoteImportSerializer(data=request.data, context={"request": request})
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        note = imports.note_import(user=request.user, xml_file=data["xml"],
+                                   image_file=data["image"], collection=data.get("collection"),
+                                   title=data.get("title", ""))
+        return Response(NoteSerializer(note, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)

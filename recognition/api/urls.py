@@ -24,5 +24,6 @@ urlpatterns = [
     path("search/", exchange.SearchView.as_view(), name="search"),
     path("lines/<int:pk>/crop/", exchange.LineCropView.as_view(), name="line-crop"),
     path("notes/<int:pk>/export/", exchange.NoteExportView.as_view(), name="note-export"),
+    path("notes/import/", exchange.NoteImportView.as_view(), name="note-import"),
     path("", include(router.urls)),
 ]

@@ -125,3 +125,54 @@ def test_page_xml_round_trips_line_kinds(tmp_path):
     page = GroundTruthPage(tmp_path / "p.xml", tmp_path / "p.png", 100, 50, (line,))
     write_page_xml(page, tmp_path / "p.xml")
     assert read_ground_truth(tmp_path / "p.xml").lines[0].kind == "Signature"
+
+
+ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e308", "-2000000"])
+def test_alto_polygon_coordinate_that_is_not_a_pixel_is_a_data_error(tmp_path, value):
+    path = tmp_path / "page.xml"
+    path.write_text(
+        f'<alto xmlns="{ALTO_NS}"><Layout><Page WIDTH="600" HEIGHT="300"><TextBlock ID="b1">'
+        f'<TextLine ID="l7"><Shape><Polygon POINTS="10 10 {value} 10 50 40"/></Shape>'
+        '<String CONTENT="x"/></TextLine></TextBlock></Page></Layout></alto>')
+    with pytest.raises(DataError) as refused:
+        read_ground_truth(path)
+    assert str(refused.value) == (
+        f"{path}: line l7 <Polygon POINTS> holds “{value}”; coordinates must be finite "
+        "numbers of pixels within ±1,000,000")
+
+
+def test_page_text_equiv_index_that_is_not_a_number_is_a_data_error(tmp_path):
+    path = tmp_path / "page.xml"
+    path.write_text(
+        '<PcGts><Page imageWidth="600" imageHeight="300"><TextRegion id="r"><TextLine id="t">'
+        '<Coords points="1,1 5,5"/><TextEquiv index="first"><Unicode>a</Unicode></TextEquiv>'
+        '<TextEquiv index="1"><Unicode>b</Unicode></TextEquiv></TextLine></TextRegion></Page>'
+        "</PcGts>")
+    with pytest.raises(DataError, match="line t <TextEquiv index> holds “first”"):
+        read_ground_truth(path)
+
+
+def test_xml_with_entities_is_refused_in_utf16(tmp_path):
+    path = tmp_path / "page.xml"
+    path.write_bytes(('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE alto '
+                      '[<!ENTITY x "boom">]><alto><Layout><Page/></Layout></alto>')
+                     .encode("utf-16"))
+    with pytest.raises(DataError, match="it declares a DOCTYPE or entities"):
+        read_ground_truth(path)
+
+
+def test_alto_lines_nested_in_lines_are_each_read_once(tmp_path):
+    """Blocks nested in lines nested in blocks, 8,000 deep: looking for each line's polygon
+    through its whole subtree took 18 s here; only the line's own <Shape> is looked at."""
+    depth = 8000
+    line = ('<TextLine ID="l{i}" HPOS="1" VPOS="1" WIDTH="5" HEIGHT="5"><String CONTENT="a"/>'
+            '<TextBlock ID="b{i}">')
+    path = tmp_path / "nested.xml"
+    path.write_text('<alto><Layout><Page WIDTH="10" HEIGHT="10"><TextBlock ID="b">'
+                    + "".join(line.format(i=i) for i in range(depth))
+                    + "</TextBlock></TextLine>" * depth + "</TextBlock></Page></Layout></alto>")
+    page = read_ground_truth(path)
+    assert len(page.lines) == depth

@@ -189,7 +189,8 @@ BAD_INPUTS = {
     "malformed": (b"<alto><Layout></alto>", "image",
                   "“page.xml” is not well-formed XML (mismatched tag: line 1, column 16)."),
     "doctype": (b'<!DOCTYPE lolz [<!ENTITY lol "lol">]><alto>&lol;</alto>', "image",
-                "“page.xml” declares a DOCTYPE; ALTO and PAGE files have none."),
+                "“page.xml” contains a DOCTYPE/entities, which are not allowed: ALTO and PAGE "
+                "files have none."),
     "neither": (b"<html><body>notes</body></html>", "image",
                 "“page.xml” is neither ALTO nor PAGE XML (its root element is <html>)."),
     "alto in mm": (alto(LINE, unit="mm10"), "image",
