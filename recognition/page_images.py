@@ -1,54 +1,46 @@
-"""A note's pages as images: the photo, or a PDF rendered page by page, stored as page JPEGs.
+"""A note's pages as images: the photo, each frame of a multi-page TIFF, or each page of a PDF,
+stored as page JPEGs.
 
 Only workers render pages (recognition runs); the first run stores each page image, later runs
-read it back.
+read it back. A page is decoded just before it is read, so a long document never sits in
+memory whole, and within the pixel limit of uploads (`images.pdf_page_scale` for PDF pages;
+TIFF frames were each checked at upload).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 
 import pypdfium2
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageOps
 
-from recognition.images import jpeg_bytes
+from recognition.exceptions import RecognitionError
+from recognition.images import jpeg_bytes, pdf_page_scale
 from recognition.models import Note, Page
+
+ERROR_PAGE_UNREADABLE = "Page {number} of the file is damaged and cannot be read."
+
+Render = Callable[[], Image.Image] | None  # None: the page image is already stored
 
 
 def note_page_images(note: Note) -> Iterator[tuple[Page, Image.Image]]:
-    """The note's pages with their images, one at a time (a PDF page is rendered just before
-    it is read, so a long PDF never sits in memory whole). A page image is stored as an upright
+    """The note's pages with their images, one at a time. A page image is stored as an upright
     JPEG the first time and reused by later runs."""
     existing = {page.number: page for page in note.pages.all()}
-    if note.kind == Note.Kind.IMAGE:
-        if 1 in existing:
-            yield existing[1], image_load(existing[1].image.name)
+    renders = _pdf_pages if note.kind == Note.Kind.PDF else _image_frames
+    for number, render in renders(note, existing):
+        if number in existing:
+            yield existing[number], image_load(existing[number].image.name)
         else:
-            image = ImageOps.exif_transpose(image_load(note.original.name))
-            yield page_save(note, 1, image), image
-        return
-    with default_storage.open(note.original.name, "rb") as f:
-        pdf = pypdfium2.PdfDocument(f.read())
-    try:
-        Note.objects.filter(pk=note.pk).update(pages_total=len(pdf))
-        for number in range(1, len(pdf) + 1):
-            if number in existing:
-                yield existing[number], image_load(existing[number].image.name)
-                continue
-            pdf_page = pdf[number - 1]
-            bitmap = pdf_page.render(scale=settings.NOTES_PDF_DPI / 72)
-            image = bitmap.to_pil()
-            bitmap.close()
-            pdf_page.close()
+            image = render()
             yield page_save(note, number, image), image
-    finally:
-        pdf.close()
 
 
 def image_load(name: str) -> Image.Image:
+    """A stored image, decoded."""
     with default_storage.open(name, "rb") as f:
         image = Image.open(f)
         image.load()
@@ -56,7 +48,60 @@ def image_load(name: str) -> Image.Image:
 
 
 def page_save(note: Note, number: int, image: Image.Image) -> Page:
+    """Store `image` as page `number` of the note (a JPEG) and create its Page row."""
     name = default_storage.save(f"notes/{note.storage_key}/page-{number:03d}.jpg",
                                 ContentFile(jpeg_bytes(image)))
     return Page.objects.create(note=note, number=number, image=name, width=image.width,
                                height=image.height)
+
+
+def _original(note: Note) -> bytes:
+    with default_storage.open(note.original.name, "rb") as f:
+        return f.read()
+
+
+def _image_frames(note: Note, existing: dict[int, Page]) -> Iterator[tuple[int, Render]]:
+    """(page number, renderer) for every page of an image note: one, or a TIFF's frames."""
+    stored = range(1, max(note.pages_total, 1) + 1)
+    if all(number in existing for number in stored):
+        # Every page is stored (a re-run): the original is not even opened.
+        yield from ((number, None) for number in stored)
+        return
+    with Image.open(io.BytesIO(_original(note))) as image:
+        # Only TIFF frames are pages: an MPO's second frame is a depth map, not a page.
+        frames = image.n_frames if image.format == "TIFF" else 1
+        if frames != note.pages_total:
+            Note.objects.filter(pk=note.pk).update(pages_total=frames)
+        for index in range(frames):
+            yield index + 1, lambda index=index: _frame(image, index)
+
+
+def _frame(image: Image.Image, index: int) -> Image.Image:
+    try:
+        image.seek(index)
+        return ImageOps.exif_transpose(image)  # a decoded copy of this frame alone
+    except (OSError, ValueError, EOFError, SyntaxError) as err:
+        raise RecognitionError(ERROR_PAGE_UNREADABLE.format(number=index + 1)) from err
+
+
+def _pdf_pages(note: Note, existing: dict[int, Page]) -> Iterator[tuple[int, Render]]:
+    pdf = pypdfium2.PdfDocument(_original(note))
+    try:
+        Note.objects.filter(pk=note.pk).update(pages_total=len(pdf))
+        for index in range(len(pdf)):
+            yield index + 1, lambda index=index: _pdf_page(pdf, index)
+    finally:
+        pdf.close()
+
+
+def _pdf_page(pdf: pypdfium2.PdfDocument, index: int) -> Image.Image:
+    page = pdf[index]
+    try:
+        bitmap = page.render(scale=pdf_page_scale(*page.get_size()))
+        image = bitmap.to_pil()
+        bitmap.close()
+    except (pypdfium2.PdfiumError, ValueError) as err:
+        raise RecognitionError(ERROR_PAGE_UNREADABLE.format(number=index + 1)) from err
+    finally:
+        page.close()
+    return image

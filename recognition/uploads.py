@@ -1,9 +1,11 @@
 """Checks on uploaded files, at the edge: what the bytes are, not what the name says.
 
 An upload is accepted when it is a JPEG, PNG, WebP, TIFF, BMP or HEIC/HEIF image, or a PDF,
-within the size, pixel and page limits of the settings, and it decodes completely. The check
-also yields what the note needs from the file: its kind, a sanitized name, a checksum, the
-page count and a thumbnail.
+within the size, pixel and page limits of the settings, and its first page decodes completely.
+Every page must be renderable within the pixel limit: each frame of a multi-page TIFF (each is
+a page), and each PDF page at the resolution `images.pdf_page_scale` gives it. The check also
+yields what the note needs from the file: its kind, a sanitized name, a checksum, the page
+count and a thumbnail.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 
 from recognition.exceptions import UploadError
-from recognition.images import flattened, jpeg_bytes
+from recognition.images import (
+    JPEG_MAX_SIDE,
+    POINTS_PER_INCH,
+    flattened,
+    jpeg_bytes,
+    pdf_page_scale,
+)
 
 register_heif_opener()
 
@@ -39,6 +47,11 @@ IMAGE_FORMATS = {  # Pillow format -> (content type, extension)
 }
 ALLOWED_TYPES = "JPEG, PNG, WebP, TIFF, BMP, HEIC/HEIF images or PDF documents"
 THUMBNAIL_SIZE = (400, 400)
+# Below this a PDF page's handwriting is too small to read (a 2 mm x-height is 4 pixels): a page
+# that must be rendered coarser to stay within the pixel limit is refused, not read badly.
+MIN_PDF_DPI = 50
+# A PDF page narrower than this holds no line of writing (a 1 × 14400 pt sliver).
+MIN_PDF_PAGE_INCHES = 0.25
 
 ERROR_EMPTY = "“{name}” is empty."
 ERROR_TOO_BIG = "“{name}” is {size:.1f} MB; the limit is {limit:.0f} MB."
@@ -47,9 +60,27 @@ ERROR_DAMAGED = "“{name}” is damaged or incomplete and cannot be read."
 ERROR_TOO_MANY_PIXELS = (
     "“{name}” is {width}×{height} pixels ({megapixels:.0f} MP); the limit is {limit:.0f} MP."
 )
+ERROR_TOO_WIDE = "“{name}” is {width}×{height} pixels; the limit is {limit} pixels on each side."
+ERROR_PAGE_TOO_MANY_PIXELS = (
+    "Page {page} of “{name}” is {width}×{height} pixels ({megapixels:.0f} MP); "
+    "the limit is {limit:.0f} MP."
+)
+ERROR_PAGE_TOO_WIDE = (
+    "Page {page} of “{name}” is {width}×{height} pixels; the limit is {limit} pixels on each side."
+)
+ERROR_PDF_PAGE_TOO_LARGE = (
+    "Page {page} of “{name}” is {width:.0f} × {height:.0f} inches: within the {limit:.0f} MP "
+    "limit it could only be read at {dpi:.0f} DPI, and the minimum is {min_dpi} DPI."
+)
+ERROR_PDF_PAGE_TOO_NARROW = (
+    "Page {page} of “{name}” is {width:.2f} × {height:.2f} inches; a page must be at least "
+    "{minimum} inches on each side."
+)
 ERROR_PDF_ENCRYPTED = "“{name}” is password-protected; upload a PDF without a password."
 ERROR_PDF_EMPTY = "“{name}” has no pages."
-ERROR_PDF_TOO_MANY_PAGES = "“{name}” has {pages} pages; the limit is {limit}."
+ERROR_TOO_MANY_PAGES = "“{name}” has {pages} pages; the limit is {limit}."
+ERROR_PDF_TOO_MANY_PAGES = ERROR_TOO_MANY_PAGES
+ERROR_TIFF_TOO_MANY_PAGES = "“{name}” has more than {limit} pages; the limit is {limit}."
 ERROR_TOO_MANY_FILES = "{count} files at once; the limit is {limit}."
 ERROR_NO_FILES = "Choose at least one file to upload."
 
@@ -69,6 +100,15 @@ class CheckedUpload:
     thumbnail: bytes  # JPEG
 
 
+class RefusedUpload(UploadedFile):
+    """Stands in for a file that `upload_limits.UploadLimitHandler` refused while it streamed
+    in: its name and size as sent, no content, and why (a message for the user)."""
+
+    def __init__(self, name: str, content_type: str, size: int, reason: str):
+        super().__init__(io.BytesIO(b""), name=name, content_type=content_type, size=size)
+        self.reason = reason
+
+
 def safe_name(name: str) -> str:
     """The file's base name without paths, control characters or odd punctuation."""
     base = os.path.basename((name or "").replace("\\", "/"))
@@ -82,6 +122,8 @@ def safe_name(name: str) -> str:
 def check_upload(upload: UploadedFile) -> CheckedUpload:
     """Validate one uploaded file; raises UploadError with a message for the user."""
     name = safe_name(upload.name)
+    if isinstance(upload, RefusedUpload):
+        raise UploadError(upload.reason, code=TOO_LARGE)
     size = upload.size or 0
     if size == 0:
         raise UploadError(ERROR_EMPTY.format(name=name))
@@ -95,9 +137,9 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
         pages, thumbnail = _check_pdf(name, data)
         return CheckedUpload(name, "pdf", "application/pdf", ".pdf", size, digest, pages,
                              thumbnail)
-    image_format, thumbnail = _check_image(name, data)
+    image_format, pages, thumbnail = _check_image(name, data)
     content_type, extension = IMAGE_FORMATS[image_format]
-    return CheckedUpload(name, "image", content_type, extension, size, digest, 1, thumbnail)
+    return CheckedUpload(name, "image", content_type, extension, size, digest, pages, thumbnail)
 
 
 def check_uploads(uploads: list[UploadedFile]) -> list[CheckedUpload]:
@@ -116,6 +158,8 @@ def check_uploads(uploads: list[UploadedFile]) -> list[CheckedUpload]:
             problems.append(str(err))
             codes.add(err.code)
     if problems:
+        # Files refused with the whole request share its message: say it once.
+        problems = list(dict.fromkeys(problems))
         raise UploadError(" ".join(problems), problems=problems,
                           code=codes.pop() if len(codes) == 1 else INVALID)
     return checked
@@ -128,7 +172,8 @@ def _read(upload: UploadedFile) -> bytes:
     return data
 
 
-def _check_image(name: str, data: bytes) -> tuple[str, bytes]:
+def _check_image(name: str, data: bytes) -> tuple[str, int, bytes]:
+    """The image's format, page count (a TIFF's frames, else 1) and thumbnail."""
     max_pixels = settings.NOTES_MAX_IMAGE_PIXELS
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -142,11 +187,9 @@ def _check_image(name: str, data: bytes) -> tuple[str, bytes]:
             raise UploadError(ERROR_UNSUPPORTED.format(name=name), code=UNSUPPORTED) from None
     if image.format not in IMAGE_FORMATS:
         raise UploadError(ERROR_UNSUPPORTED.format(name=name), code=UNSUPPORTED)
-    width, height = image.size
-    if width * height > max_pixels:
-        raise UploadError(ERROR_TOO_MANY_PIXELS.format(
-            name=name, width=width, height=height, megapixels=width * height / 1e6,
-            limit=max_pixels / 1e6), code=TOO_LARGE)
+    sizes = _page_sizes(name, image)
+    for page, (width, height) in enumerate(sizes, start=1):
+        _check_pixels(name, width, height, page=page if len(sizes) > 1 else None)
     try:
         if image.format in ("JPEG", "MPO"):
             # Decoding at 1/8 scale still reads every byte (a truncated file fails) in a
@@ -156,7 +199,45 @@ def _check_image(name: str, data: bytes) -> tuple[str, bytes]:
         thumbnail = _thumbnail(image)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise UploadError(ERROR_DAMAGED.format(name=name)) from None
-    return image.format, thumbnail
+    return image.format, len(sizes), thumbnail
+
+
+def _page_sizes(name: str, image: Image.Image) -> list[tuple[int, int]]:
+    """The size of each page: every frame of a TIFF (a scanner's multi-page file), else the
+    image's own (an MPO's second frame is an iPhone's depth map, an animation's frames are not
+    pages). Frames are counted by seeking, which reads their headers only, and no further than
+    one past the page limit (a crafted file may chain any number of them)."""
+    if image.format != "TIFF":
+        return [image.size]
+    limit = settings.NOTES_MAX_PDF_PAGES
+    sizes = []
+    try:
+        while len(sizes) <= limit:
+            image.seek(len(sizes))
+            sizes.append(image.size)
+    except EOFError:
+        pass  # past the last frame
+    except (OSError, ValueError, SyntaxError):
+        raise UploadError(ERROR_DAMAGED.format(name=name)) from None
+    if len(sizes) > limit:
+        raise UploadError(ERROR_TIFF_TOO_MANY_PAGES.format(name=name, limit=limit),
+                          code=TOO_LARGE)
+    image.seek(0)
+    return sizes
+
+
+def _check_pixels(name: str, width: int, height: int, page: int | None = None) -> None:
+    """Refuse an image (or one page of it) over the pixel limit, or too long a side for the
+    page JPEG every page is stored as."""
+    max_pixels = settings.NOTES_MAX_IMAGE_PIXELS
+    fields = {"name": name, "page": page, "width": width, "height": height}
+    if width * height > max_pixels:
+        message = ERROR_PAGE_TOO_MANY_PIXELS if page else ERROR_TOO_MANY_PIXELS
+        raise UploadError(message.format(**fields, megapixels=width * height / 1e6,
+                                         limit=max_pixels / 1e6), code=TOO_LARGE)
+    if max(width, height) > JPEG_MAX_SIDE:
+        message = ERROR_PAGE_TOO_WIDE if page else ERROR_TOO_WIDE
+        raise UploadError(message.format(**fields, limit=JPEG_MAX_SIDE), code=TOO_LARGE)
 
 
 def _thumbnail(image: Image.Image) -> bytes:
@@ -174,12 +255,16 @@ def _pdf_problem(name: str, data: bytes) -> str:
             return ERROR_PDF_ENCRYPTED.format(name=name)
         if len(reader.pages) == 0:
             return ERROR_PDF_EMPTY.format(name=name)
+    except pypdf.errors.DependencyError:
+        # Raised while opening only by an encryption (AES) it cannot handle: locked all the same.
+        return ERROR_PDF_ENCRYPTED.format(name=name)
     except Exception:  # noqa: BLE001 - any parser failure means the same to the user
         pass
     return ERROR_DAMAGED.format(name=name)
 
 
 def _check_pdf(name: str, data: bytes) -> tuple[int, bytes]:
+    """The PDF's page count and thumbnail, after checking that every page can be rendered."""
     try:
         pdf = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError:
@@ -193,11 +278,28 @@ def _check_pdf(name: str, data: bytes) -> tuple[int, bytes]:
             raise UploadError(ERROR_PDF_TOO_MANY_PAGES.format(name=name, pages=pages, limit=limit),
                               code=TOO_LARGE)
         try:
+            for index in range(pages):
+                _check_pdf_page(name, index + 1, *pdf.get_page_size(index))
             first = pdf[0]
-            scale = min(THUMBNAIL_SIZE) / max(first.get_size())
+            scale = pdf_page_scale(*first.get_size(), longest=max(THUMBNAIL_SIZE))
             thumbnail = _thumbnail(first.render(scale=scale).to_pil())
         except (pypdfium2.PdfiumError, OSError, ValueError):
             raise UploadError(ERROR_DAMAGED.format(name=name)) from None
         return pages, thumbnail
     finally:
         pdf.close()
+
+
+def _check_pdf_page(name: str, page: int, width: float, height: float) -> None:
+    """Refuse a page (its size in points) that no rendering within the limits could read."""
+    inches = (width / POINTS_PER_INCH, height / POINTS_PER_INCH)
+    if min(inches) < MIN_PDF_PAGE_INCHES:
+        raise UploadError(ERROR_PDF_PAGE_TOO_NARROW.format(
+            page=page, name=name, width=inches[0], height=inches[1],
+            minimum=MIN_PDF_PAGE_INCHES))
+    dpi = pdf_page_scale(width, height) * POINTS_PER_INCH
+    if dpi < MIN_PDF_DPI:
+        raise UploadError(ERROR_PDF_PAGE_TOO_LARGE.format(
+            page=page, name=name, width=inches[0], height=inches[1],
+            limit=settings.NOTES_MAX_IMAGE_PIXELS / 1e6, dpi=dpi, min_dpi=MIN_PDF_DPI),
+            code=TOO_LARGE)

@@ -12,10 +12,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pypdfium2
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from recognition.models import Line, Note, document_text
+from recognition.models import Line, Note, Page, document_text
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +92,15 @@ def note_document(note: Note, *, images: bool = False) -> Document:
     lines = Line.objects.filter(page__note=note).exclude(text="")
     for line in lines.order_by("page__number", "order"):
         lines_by_page.setdefault(line.page_id, []).append(_line(line))
+    stored = list(note.pages.order_by("number"))
+    dpis = _pdf_dpis(note, stored) if note.kind == Note.Kind.PDF and images else {}
     dpi = settings.NOTES_PDF_DPI if note.kind == Note.Kind.PDF else None
     pages = tuple(
         DocumentPage(number=page.number, width=page.width, height=page.height,
-                     lines=tuple(lines_by_page.get(page.pk, ())), dpi=dpi,
+                     lines=tuple(lines_by_page.get(page.pk, ())),
+                     dpi=dpis.get(page.number, dpi),
                      image=_read(page.image.name) if images else None)
-        for page in note.pages.order_by("number")
+        for page in stored
     )
     return Document(
         id=note.pk, title=note.title, collection=note.collection.name, note_date=note.note_date,
@@ -104,6 +108,36 @@ def note_document(note: Note, *, images: bool = False) -> Document:
         kind=note.kind, status=note.status, revision=note.revision, created=note.created,
         updated=note.updated, pages=pages,
     )
+
+
+def _pdf_dpis(note: Note, pages: list[Page]) -> dict[int, float]:
+    """Each page image's pixels per inch, from the paper size of its page in the original PDF.
+
+    Not simply NOTES_PDF_DPI: a page too large for the pixel limit was rendered coarser
+    (`images.pdf_page_scale`), and the setting may have changed since. Read only for the
+    formats that place the page images; {} when the original cannot be read.
+    """
+    name = note.original.name
+    if not name or not default_storage.exists(name):
+        return {}
+    with default_storage.open(name, "rb") as f:
+        data = f.read()
+    dpis = {}
+    try:
+        pdf = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError:
+        return dpis
+    try:
+        for page in pages:
+            if page.number <= len(pdf):
+                width = pdf.get_page_size(page.number - 1)[0]
+                if width > 0:
+                    dpis[page.number] = page.width * 72 / width
+    except pypdfium2.PdfiumError:
+        pass  # the pages read so far have theirs, the others NOTES_PDF_DPI
+    finally:
+        pdf.close()
+    return dpis
 
 
 def _line(line: Line) -> DocumentLine:
