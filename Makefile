@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 SECRET := var/secret-key
 MANAGE := NOTES_SECRET_KEY_FILE=$(SECRET) $(BIN)/python manage.py
+STATIC_STAMP := $(or $(NOTES_DATA_DIR),var)/static/.collected
 
 .PHONY: run test setup db fonts data bench-peers lint clean
 
@@ -15,10 +16,18 @@ MANAGE := NOTES_SECRET_KEY_FILE=$(SECRET) $(BIN)/python manage.py
 run: setup db
 	NOTES_SECRET_KEY_FILE=$(SECRET) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -p $(PORT)
 
-db: setup $(SECRET)
+db: setup $(SECRET) $(STATIC_STAMP)
 	$(MANAGE) migrate --no-input
 	$(MANAGE) createcachetable
+
+# collectstatic takes a minute or more, so it runs only when something it gathers changed since
+# its last run: a file under static/ (the folders are listed too: a deleted file changes its
+# folder's time) or the installed packages (the admin's and Swagger UI's files). The stamp lies
+# inside STATIC_ROOT (settings.py: NOTES_DATA_DIR/static), so removing that folder redoes it.
+$(STATIC_STAMP): $(STAMP) $(SECRET) $(wildcard $(VENV)/lib/python*/site-packages) \
+		$(shell find static)
 	$(MANAGE) collectstatic --no-input --verbosity 0
+	touch $@
 
 # A random key made on this machine, kept out of git (var/ is ignored).
 $(SECRET):

@@ -35,6 +35,7 @@ from recognition.images import jpeg_bytes
 from recognition.models import Collection, Line, Note, Page, Revision
 from recognition.revisions import revision_record
 from recognition.services import collection_default, note_files_store
+from recognition.text import clean_label
 from recognition.uploads import CheckedUpload, check_upload, safe_name
 
 ERROR_NO_XML = "Choose the ALTO or PAGE XML file to import."
@@ -95,8 +96,8 @@ def note_import(*, user, xml_file: UploadedFile | None, image_file: UploadedFile
     try:
         with transaction.atomic():
             note = _note_create(user, collection or collection_default(user=user),
-                                title.strip() or Path(xml_name).stem, image_file, check,
-                                stored)
+                                clean_label(title) or clean_label(Path(xml_name).stem),
+                                image_file, check, stored)
             _page_create(note, image, transcript, stored)
             revision_record(note=note, kind=Revision.Kind.IMPORT, author=user,
                             summary=f"Imported from {xml_name}")

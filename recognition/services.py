@@ -21,6 +21,7 @@ from django_q.tasks import async_task
 from recognition.exceptions import NoteBusyError
 from recognition.models import Collection, Note, RecognitionJob, Tag
 from recognition.signals import note_deleted
+from recognition.text import clean_label
 from recognition.uploads import CheckedUpload, check_uploads
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def collection_default(*, user) -> Collection:
 
 
 def collection_create(*, user, name: str) -> Collection:
-    collection = Collection(owner=user, name=name.strip())
+    collection = Collection(owner=user, name=clean_label(name))
     collection.full_clean()
     collection.save()
     return collection
@@ -52,7 +53,7 @@ def collection_create(*, user, name: str) -> Collection:
 
 def collection_rename(*, user, collection: Collection, name: str) -> Collection:
     _check_owner(user, collection)
-    collection.name = name.strip()
+    collection.name = clean_label(name)
     collection.full_clean()
     collection.save(update_fields=["name"])
     return collection
@@ -76,7 +77,7 @@ def collection_delete(*, user, collection: Collection) -> None:
 
 
 def tag_create(*, user, name: str) -> Tag:
-    tag = Tag(owner=user, name=name.strip())
+    tag = Tag(owner=user, name=clean_label(name))
     tag.full_clean()
     tag.save()
     return tag
@@ -84,7 +85,7 @@ def tag_create(*, user, name: str) -> Tag:
 
 def tag_rename(*, user, tag: Tag, name: str) -> Tag:
     _check_owner(user, tag)
-    tag.name = name.strip()
+    tag.name = clean_label(name)
     tag.full_clean()
     tag.save(update_fields=["name"])
     return tag
@@ -97,7 +98,7 @@ def tag_delete(*, user, tag: Tag) -> None:
 
 
 def _tags(user, names: Iterable[str]) -> list[Tag]:
-    cleaned = {name.strip()[:60] for name in names if name.strip()}
+    cleaned = {clean_label(name)[:60].rstrip() for name in names} - {""}
     return [Tag.objects.get_or_create(owner=user, name=name)[0] for name in sorted(cleaned)]
 
 
@@ -141,7 +142,7 @@ def _note_create(user, upload, check: CheckedUpload, collection, title, tags, no
     note = Note(
         owner=user,
         collection=collection,
-        title=(title or check.name.rsplit(".", 1)[0])[:200],
+        title=(clean_label(title) or clean_label(check.name.rsplit(".", 1)[0]))[:200],
         note_date=note_date,
         original_name=check.name,
         kind=check.kind,
@@ -177,7 +178,7 @@ def note_update(*, user, note: Note, title: str, collection: Collection,
     _check_owner(user, note)
     _check_owner(user, collection)
     with transaction.atomic():
-        note.title = title.strip()
+        note.title = clean_label(title)
         note.collection = collection
         note.note_date = note_date
         note.full_clean()

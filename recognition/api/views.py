@@ -15,9 +15,9 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.throttle import ClientRateThrottle
 from recognition import instant, revisions, selectors, services
 from recognition.api import serializers as s
 from recognition.exceptions import UploadError
@@ -215,6 +215,7 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         """The note's revisions, newest first."""
         note = self.get_object()
         page = self.paginate_queryset(selectors.revision_list(note=note))
+        page = selectors.revision_lines_attach(revisions=page)  # their text, replayed once
         data = s.RevisionSerializer(page, many=True).data
         return self.get_paginated_response(data)
 
@@ -317,7 +318,7 @@ class RecognizeView(APIView):
     """One image in, its text out, synchronously; nothing is stored."""
 
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientRateThrottle]
     throttle_scope = "recognize"
     error_responses = {"post": [413, 415, 503]}
 
