@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ml.ctc import Alternative, Word
 from ml.errors import CheckpointError, ImageError, MLError
-from ml.images import ImageInput
+from ml.images import ImageInput, to_grayscale
 from ml.page.budget import PageBudget
+from ml.page.crops import flat_page, polygon_crop
 from ml.page.pipeline import PageLine, PageResult, SegmentedPage, read_page, segment_page
 from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
 
@@ -34,6 +37,7 @@ __all__ = [
     "SegmentedPage",
     "Word",
     "load_recognizer",
+    "polygon_line_images",
     "recognize_lines",
     "recognize_page",
     "segment_page",
@@ -77,3 +81,11 @@ def recognize_page(
     return read_page(
         recognizer, image, beam_width=beam_width, alternatives=alternatives, budget=budget
     )
+
+
+def polygon_line_images(image: ImageInput, polygons: Sequence) -> list[np.ndarray | None]:
+    """Line images (uint8, paper 255) cut from a page by their polygons, from the page with
+    its lighting flattened as the pipeline reads it; None for an empty polygon. What a person's
+    corrected lines become as training examples."""
+    page = flat_page(to_grayscale(image))
+    return [polygon_crop(page, polygon) if polygon else None for polygon in polygons]

@@ -57,6 +57,7 @@ from ml.metrics import (
     polygon_iou,
 )
 from ml.page.budget import PageBudget
+from ml.page.crops import flat_page, polygon_crop
 from ml.page.pipeline import PageLine, read_page
 from ml.page.preprocess import binarize, flatten_lighting, remove_ruling
 from ml.recognizer import DEFAULT_MODEL, Recognizer
@@ -259,25 +260,6 @@ def score_page(
     )
 
 
-def polygon_crop(page: np.ndarray, polygon) -> np.ndarray | None:
-    """A line's image: its polygon's box, paper-white outside the polygon; None when empty.
-
-    A slanted line's box takes in its neighbours' ascenders and descenders; its polygon (as
-    eScriptorium and kraken draw them) leaves them out.
-    """
-    h, w = page.shape
-    points = np.round(np.asarray(polygon, np.float64).reshape(-1, 2)).astype(np.int32)
-    x0, y0 = np.maximum(points.min(axis=0), 0)
-    x1, y1 = np.minimum(points.max(axis=0) + 1, (w, h))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    crop = page[y0:y1, x0:x1].copy()
-    inside = np.zeros(crop.shape, np.uint8)
-    cv2.fillPoly(inside, [points - (x0, y0)], 1)
-    crop[inside == 0] = 255
-    return crop
-
-
 def recognize_polygons(recognizer: Recognizer, page: np.ndarray, polygons) -> list[str]:
     """The text of each polygon's line of a flattened page ("" for an empty polygon)."""
     crops = [polygon_crop(page, polygon) for polygon in polygons]
@@ -288,11 +270,6 @@ def recognize_polygons(recognizer: Recognizer, page: np.ndarray, polygons) -> li
     ):
         texts[i] = reading.text
     return texts
-
-
-def flat_page(gray: np.ndarray) -> np.ndarray:
-    """The page with its lighting flattened (paper 255), as our pipeline cuts lines from."""
-    return (flatten_lighting(gray) * 255).astype(np.uint8)
 
 
 def gt_line_errors(recognizer: Recognizer, page: GroundTruthPage, gray: np.ndarray):

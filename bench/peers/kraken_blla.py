@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.peers import ROOT, cache_path
-from ml.evaluate_pages import flat_page, recognize_polygons
+from ml.evaluate_pages import recognize_polygons
 from ml.images import to_grayscale
+from ml.page.crops import flat_page
 from ml.recognizer import Recognizer
 
 VENV_PYTHON = ROOT / ".cache" / "venv-kraken" / "bin" / "python"

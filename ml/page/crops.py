@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ml.page.lines import STEEP, DetectedLine
+from ml.page.preprocess import flatten_lighting
 
 ASCENT = 2.3  # x-heights above the baseline
 DESCENT = 1.3  # x-heights below it
@@ -126,3 +127,28 @@ def cut_line(page: np.ndarray, region: LineRegion) -> np.ndarray:
     outside = (offset < -reach_up[None, :]) | (offset > reach_down[None, :])
     line[outside] = 255
     return line
+
+
+def flat_page(gray: np.ndarray) -> np.ndarray:
+    """The page with its lighting flattened (paper 255), as the page pipeline cuts lines from."""
+    return (flatten_lighting(gray) * 255).astype(np.uint8)
+
+
+def polygon_crop(page: np.ndarray, polygon) -> np.ndarray | None:
+    """A line's image: its polygon's box, paper-white outside the polygon; None when empty.
+
+    For lines known only by their polygon (ground truth, a person's corrections, another
+    segmenter's output). A slanted line's box takes in its neighbours' ascenders and
+    descenders; its polygon (as eScriptorium and kraken draw them) leaves them out.
+    """
+    h, w = page.shape
+    points = np.round(np.asarray(polygon, np.float64).reshape(-1, 2)).astype(np.int32)
+    x0, y0 = np.maximum(points.min(axis=0), 0)
+    x1, y1 = np.minimum(points.max(axis=0) + 1, (w, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    crop = page[y0:y1, x0:x1].copy()
+    inside = np.zeros(crop.shape, np.uint8)
+    cv2.fillPoly(inside, [points - (x0, y0)], 1)
+    crop[inside == 0] = 255
+    return crop
