@@ -1,6 +1,11 @@
 """Pages for editing a note's text: line saves from the note page, whole-page editing,
 the revision history with diffs, and reverts. Each view checks input and calls one service
-from `revisions`; conflicts come back with the current text so the person can merge."""
+from `revisions`; conflicts come back with the current text so the person can merge.
+
+The line save answers JSON, and its errors have the API's shape (`api.errors.error_body`):
+{"error": {"code", "message", "fields"}}; a 409 conflict adds, inside "error", the note's
+`current_revision` and `current_lines` ({line id: its current text}), as the API's does.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,19 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recognition import revisions, selectors
+from recognition.api.errors import error_body
 from recognition.exceptions import RecognitionAppError
 from recognition.models import Line
-from recognition.revisions import RevisionConflict
+from recognition.revisions import LineTooLong, RevisionConflict
 
 ERROR_BAD_REQUEST = "Send JSON: {\"text\": \"...\", \"revision\": <the note revision you saw>}."
 ERROR_BAD_REVISION = "The form is missing the revision it was based on; reload the page."
+ERROR_NOT_FOUND = "Not found."
 
 
 def _int(value) -> int | None:
@@ -32,24 +39,30 @@ def _int(value) -> int | None:
 @require_POST
 def line_update(request: HttpRequest, pk: int, line_id: int) -> JsonResponse:
     """Save one line (the note page's inline editor); 409 with the current text if stale."""
-    note = selectors.note_get(user=request.user, pk=pk)
-    line = get_object_or_404(Line, pk=line_id, page__note=note)
+    try:
+        note = selectors.note_get(user=request.user, pk=pk)
+        line = get_object_or_404(Line, pk=line_id, page__note=note)
+    except Http404:
+        return JsonResponse(error_body("not_found", ERROR_NOT_FOUND), status=404)
     try:
         body = json.loads(request.body)
         text, base = body["text"], _int(body["revision"])
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": ERROR_BAD_REQUEST}, status=400)
+        text, base = None, None
     if not isinstance(text, str) or base is None:
-        return JsonResponse({"error": ERROR_BAD_REQUEST}, status=400)
+        return JsonResponse(error_body("invalid", ERROR_BAD_REQUEST), status=400)
     try:
         revision = revisions.lines_update(user=request.user, note=note,
                                           edits={line.pk: text}, base_revision=base)
-    except RevisionConflict as conflict:
-        return JsonResponse({"error": str(conflict), "revision": conflict.current,
-                             "line": {"id": line.pk, "text": conflict.lines[line.pk]}},
-                            status=409)
+    except RevisionConflict as err:
+        return JsonResponse(error_body(
+            "conflict", str(err), current_revision=err.current,
+            current_lines={str(k): v for k, v in err.lines.items()}), status=409)
+    except LineTooLong as err:
+        return JsonResponse(error_body("invalid", str(err), {err.field: [str(err)]}),
+                            status=400)
     except RecognitionAppError as err:
-        return JsonResponse({"error": str(err)}, status=400)
+        return JsonResponse(error_body("invalid", str(err)), status=400)
     line.refresh_from_db()
     note.refresh_from_db()
     return JsonResponse({
@@ -98,6 +111,7 @@ def note_text(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def note_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who changed the note's text and when (metadata only: no revision's lines are read)."""
     note = selectors.note_get(user=request.user, pk=pk)
     return render(request, "recognition/note_history.html", {
         "note": note, "revisions": selectors.revision_list(note=note)})
@@ -112,7 +126,8 @@ def revision_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     against_number = _int(request.GET.get("against"))
     if against_number is None:
         against_number = number - 1
-    against = note.revisions.filter(number=against_number).first()
+    against = selectors.revision_list(note=note).filter(number=against_number).first()
+    selectors.revision_lines_attach(revisions=[revision, *([against] if against else [])])
     rows = selectors.revision_diff(against.lines if against else [], revision.lines)
     return render(request, "recognition/revision_detail.html", {
         "note": note, "revision": revision, "against": against, "rows": rows,

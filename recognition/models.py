@@ -183,10 +183,15 @@ class RecognitionJob(models.Model):
 
 
 class Revision(models.Model):
-    """A saved state of a note's text: who or what changed it, when, and every line as it was.
+    """A saved state of a note's text: who or what changed it, when, and how its lines changed.
 
-    `lines` is a snapshot of the whole note, in reading order, enough to diff and to revert:
-    [{"id", "page", "text", "polygon", "baseline", "corrected"}, ...].
+    Most revisions store only a delta against the revision before (`delta`: {"changed": [line,
+    ...], "removed": [line id, ...]}, a line added counting as changed); the first, and then at
+    least every `revisions.SNAPSHOT_EVERY`-th, store every line (`snapshot`), so that any
+    revision's lines are its nearest snapshot plus at most that many deltas (see
+    `selectors.revision_lines`). A line is {"id", "page", "order", "text", "polygon",
+    "baseline", "corrected", "read"}, `order` being its place on its page. A single-line save
+    of a 50-page note stores a few hundred bytes instead of the whole note (issue 13).
     """
 
     class Kind(models.TextChoices):
@@ -202,13 +207,23 @@ class Revision(models.Model):
                                on_delete=models.SET_NULL, related_name="+",
                                help_text="Empty for the recognizer.")
     summary = models.CharField(max_length=200, blank=True)
-    lines = models.JSONField(default=list)
+    snapshot = models.JSONField(null=True, blank=True, help_text="Every line, in reading order.")
+    delta = models.JSONField(null=True, blank=True, help_text="The lines changed since the "
+                             "revision before, and the ids of those removed.")
     created = models.DateTimeField(auto_now_add=True)
+
+    # Not a column: every line as it was, reconstructed by `selectors.revision_lines_attach`
+    # (or set by `revisions.revision_record`); `text` reads it.
+    lines: list[dict]
 
     class Meta:
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["note", "number"], name="unique_revision_number"),
+            models.CheckConstraint(
+                condition=(models.Q(snapshot__isnull=False, delta__isnull=True)
+                           | models.Q(snapshot__isnull=True, delta__isnull=False)),
+                name="revision_snapshot_or_delta"),
         ]
 
     def __str__(self) -> str:
@@ -217,6 +232,16 @@ class Revision(models.Model):
     @property
     def text(self) -> str:
         return document_text(self.lines)
+
+    def lines_after(self, previous: list[dict]) -> list[dict]:
+        """This revision's lines, given those of the revision before (ignored by a snapshot)."""
+        if self.snapshot is not None:
+            return self.snapshot
+        by_id = {line["id"]: line for line in previous}
+        for line_id in self.delta["removed"]:
+            by_id.pop(line_id, None)
+        by_id.update((line["id"], line) for line in self.delta["changed"])
+        return sorted(by_id.values(), key=lambda line: (line["page"], line["order"]))
 
 
 def document_text(lines: list[dict]) -> str:
@@ -311,3 +336,57 @@ class SearchVocabulary(models.Model):
 
     def __str__(self) -> str:
         return str(self.stamp)
+
+
+# Staff review --------------------------------------------------------------------------------
+# The admin's review panel (recognition/review.py, recognition/admin/): which lines a staff
+# member confirmed, and a record of what staff did. Kept out of Line so that recognition and
+# editing know nothing of reviews; a line replaced by a new recognition loses its review with it.
+
+
+class LineReview(models.Model):
+    """A staff member looked at this line and confirmed (or corrected) its text."""
+
+    line = models.OneToOneField(Line, primary_key=True, on_delete=models.CASCADE,
+                                related_name="review")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    reviewed = models.DateTimeField()
+
+    class Meta:
+        # The review panel's own rights, given to the "Reviewers" group (migration 0008).
+        permissions = [
+            ("correct_line", "Can correct lines in the review panel"),
+            ("rerun_recognition", "Can re-run recognition from the review panel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line_id} reviewed {self.reviewed:%Y-%m-%d %H:%M}"
+
+
+class StaffAction(models.Model):
+    """One thing a staff member did in the review panel (an audit trail, never edited)."""
+
+    class Action(models.TextChoices):
+        CORRECT = "correct", "Corrected lines"
+        REVIEW = "review", "Marked reviewed"
+        RERUN = "rerun", "Re-ran recognition"
+        RETRY = "retry", "Retried jobs"
+
+    # The name is kept too: the record outlives the staff account.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150)
+    created = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    view = models.CharField(max_length=200, help_text="The admin view it was done from.")
+    target = models.CharField(max_length=100, help_text='What the ids are of: "recognition.line".')
+    object_ids = models.JSONField(default=list)
+    # What came of it: revisions made, objects skipped and why.
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name}: {self.get_action_display()} ({len(self.object_ids)})"

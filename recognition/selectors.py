@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import functools
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from recognition.models import Collection, Line, Note, Page, Revision, Tag
@@ -59,11 +63,62 @@ def note_lines(*, note: Note) -> QuerySet[Line]:
 
 
 def revision_list(*, note: Note) -> QuerySet[Revision]:
-    return note.revisions.select_related("author")
+    """The note's revisions, newest first, without their lines.
+
+    The line columns are deferred: a history page lists who changed what and when, and a long
+    note's snapshots would be most of what it reads. `revision_lines_attach` adds the lines.
+    """
+    return note.revisions.select_related("author").defer("snapshot", "delta")
 
 
 def revision_get(*, note: Note, number: int) -> Revision:
-    return get_object_or_404(Revision, note=note, number=number)
+    """One revision of the note (without its lines, as in `revision_list`), or 404."""
+    return get_object_or_404(revision_list(note=note), number=number)
+
+
+def revision_lines(*, note: Note, number: int) -> list[dict]:
+    """Every line of the note as it was at revision `number` ([] for a revision it lacks)."""
+    return _revisions_replay(note.pk, {number}).get(number, [])
+
+
+def revision_lines_attach(*, revisions: Iterable[Revision]) -> list[Revision]:
+    """Set `lines` (hence `text`) on revisions of one note, replaying each delta only once."""
+    revisions = list(revisions)
+    if revisions:
+        lines = _revisions_replay(revisions[0].note_id, {r.number for r in revisions})
+        for revision in revisions:
+            revision.lines = lines[revision.number]
+    return revisions
+
+
+def _revisions_replay(note_id: int, numbers: set[int]) -> dict[int, list[dict]]:
+    """The lines of the revisions `numbers`: from the nearest snapshot at or below each, the
+    deltas after it applied in order. Reads only the rows those spans need."""
+    snapshots = list(Revision.objects.filter(
+        note_id=note_id, snapshot__isnull=False, number__lte=max(numbers),
+    ).order_by("number").values_list("number", flat=True))
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        at = bisect.bisect_right(snapshots, number)
+        if at == 0:
+            continue  # before the first revision: no lines
+        start = snapshots[at - 1]
+        if spans and start <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], number)
+        else:
+            spans.append([start, number])
+    if not spans:
+        return {}
+    rows = Revision.objects.filter(
+        functools.reduce(operator.or_, (Q(number__range=span) for span in spans)),
+        note_id=note_id).order_by("number").only("number", "snapshot", "delta")
+    found: dict[int, list[dict]] = {}
+    lines: list[dict] = []
+    for row in rows:
+        lines = row.lines_after(lines)  # a span starts at a snapshot: never a stale base
+        if row.number in numbers:
+            found[row.number] = lines
+    return found
 
 
 @dataclass(frozen=True)

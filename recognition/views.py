@@ -1,26 +1,42 @@
 """HTML pages of notes and collections. Each view: check input, call one service or
 selector, render. Files are served through here, after the owner check, never from a
-public folder."""
+public folder.
+
+The JSON answers (an upload sent by upload.js, the status note.js polls) report errors in the
+API's shape, {"error": {"code", "message", "fields"}} (`api.errors.error_body`).
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recognition import selectors, services
+from recognition.api.errors import error_body
 from recognition.exceptions import NoteBusyError, UploadError
 from recognition.exports.registry import FORMATS
 from recognition.files import file_response
 from recognition.forms import CollectionForm, NoteEditForm, UploadForm
 
+ERROR_FIELDS = "Some fields are not valid."
+ERROR_NOT_FOUND = "Not found."
+
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+def _form_error_body(form, code: str, message: str | None) -> dict:
+    """A form's errors as the API reports a validation error (non-field ones: "non_field")."""
+    fields = {("non_field" if name == "__all__" else name): [str(e) for e in errors]
+              for name, errors in form.errors.items()}
+    texts = [text for errors in fields.values() for text in errors]
+    return error_body(code, message or (texts[0] if len(texts) == 1 else ERROR_FIELDS), fields)
 
 
 @login_required
@@ -40,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def note_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    code, message = "invalid", None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -48,6 +65,7 @@ def note_upload(request: HttpRequest) -> HttpResponse:
                 title=data["title"], tags=data["tags"], note_date=data["note_date"])
         except UploadError as err:
             form.add_error("files", err.problems)
+            code, message = err.code, str(err)  # as the API says it
         else:
             target = (reverse("recognition:note", args=[notes[0].pk]) if len(notes) == 1
                       else reverse("recognition:collection", args=[notes[0].collection_id]))
@@ -56,10 +74,9 @@ def note_upload(request: HttpRequest) -> HttpResponse:
                                     status=201)
             messages.success(request, f"{len(notes)} note(s) uploaded; recognition started.")
             return redirect(target)
-    status = 400 if request.method == "POST" else 200
-    if _wants_json(request):
-        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-        return JsonResponse({"errors": errors}, status=status)
+    status = (413 if code == "too_large" else 400) if request.method == "POST" else 200
+    if status != 200 and _wants_json(request):
+        return JsonResponse(_form_error_body(form, code, message), status=status)
     return render(request, "recognition/upload.html", {"form": form}, status=status)
 
 
@@ -74,13 +91,18 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def note_status(request: HttpRequest, pk: int) -> JsonResponse:
-    note = selectors.note_get(user=request.user, pk=pk)
+    """Recognition progress. Why it failed is `failure` (a state of the note, not an error of
+    this request: "error" only ever means the request failed, in the shape above)."""
+    try:
+        note = selectors.note_get(user=request.user, pk=pk)
+    except Http404:
+        return JsonResponse(error_body("not_found", ERROR_NOT_FOUND), status=404)
     return JsonResponse({
         "status": note.status,
         "pages_done": note.pages_done,
         "pages_total": note.pages_total,
         "progress": note.progress_percent,
-        "error": note.error,
+        "failure": note.error,
     })
 
 

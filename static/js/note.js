@@ -113,7 +113,8 @@
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
         body: JSON.stringify({ text: text, revision: Number(revision || editor.dataset.revision) }),
       });
-      const body = await response.json();
+      const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
+      const body = isJson ? await response.json() : {};
       if (response.ok) {
         editor.dataset.revision = body.revision;
         item.dataset.text = body.line.text;
@@ -129,10 +130,12 @@
         close(item);
         return true;
       }
-      if (response.status === 409) {
-        conflict(item, text, body);
+      // Errors: {"error": {"code", "message", "fields"}}; a conflict adds the current state.
+      const error = body.error || {};
+      if (response.status === 409 && error.current_lines) {
+        conflict(item, text, error.current_revision, error.current_lines[item.dataset.line]);
       } else {
-        problem(item, body.error || "The line could not be saved.");
+        problem(item, error.message || "The line could not be saved (" + response.status + ").");
       }
     } catch (error) {
       problem(item, "The line could not be saved: " + error.message);
@@ -154,22 +157,22 @@
   };
 
   // Someone changed this line since the page was loaded: show theirs, let the person choose.
-  const conflict = (item, mine, body) => {
+  const conflict = (item, mine, revision, current) => {
     const note = problem(item, "Changed elsewhere to: ");
     const theirs = document.createElement("q");
-    theirs.textContent = body.line.text;
+    theirs.textContent = current;
     const keep = document.createElement("button");
     keep.type = "button";
     keep.textContent = "Keep mine";
-    keep.addEventListener("click", () => save(item, item.querySelector("input").value, body.revision));
+    keep.addEventListener("click", () => save(item, item.querySelector("input").value, revision));
     const take = document.createElement("button");
     take.type = "button";
     take.className = "secondary";
     take.textContent = "Use theirs";
     take.addEventListener("click", () => {
-      item.dataset.text = body.line.text;
-      item.querySelector(".text").textContent = body.line.text;
-      editor.dataset.revision = Math.max(Number(editor.dataset.revision), body.revision);
+      item.dataset.text = current;
+      item.querySelector(".text").textContent = current;
+      editor.dataset.revision = Math.max(Number(editor.dataset.revision), revision);
       close(item);
     });
     note.append(theirs, " ", keep, " ", take);

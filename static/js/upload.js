@@ -29,13 +29,18 @@
           method: "POST", body: new FormData(form), headers: { Accept: "application/json" },
         });
         const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
-        const body = isJson ? await response.json()
-          : { errors: ["The upload failed (" + response.status + " " + response.statusText + ")."] };
+        const body = isJson ? await response.json() : {};
         if (response.ok) {
           window.location.assign(body.redirect);
           return;
         }
-        for (const message of body.errors || ["The upload failed."]) {
+        // Errors: {"error": {"code", "message", "fields": {field: [messages]}}}; every field
+        // message is listed (one per refused file), else the message.
+        const error = body.error || {
+          message: "The upload failed (" + response.status + " " + response.statusText + ").",
+        };
+        const listed = Object.values(error.fields || {}).flat();
+        for (const message of listed.length ? listed : [error.message || "The upload failed."]) {
           const item = document.createElement("li");
           item.textContent = message;
           errors.append(item);

@@ -181,6 +181,8 @@ def test_revisions_and_revert(api, user, recognized):
     history = api.get(f"/api/v1/notes/{recognized.pk}/revisions/").json()
     assert [r["number"] for r in history["results"]] == [2, 1]
     assert history["results"][0]["author"] == "alice" and history["results"][1]["author"] is None
+    assert history["results"][0]["text"] == recognized.text.replace(line.text, "edited", 1)
+    assert history["results"][1]["text"] == recognized.text
     reverted = api.post(f"/api/v1/notes/{recognized.pk}/revisions/1/revert/", {"revision": 2},
                         format="json")
     assert reverted.status_code == 200 and reverted.json()["revision"] == 3

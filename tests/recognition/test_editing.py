@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from recognition import revisions
+from recognition.editing import ERROR_BAD_REQUEST
 from recognition.models import Line, Page
 
 
@@ -33,9 +34,11 @@ def test_stale_line_save_gets_409_with_the_current_text(alice_client, user, text
                            base_revision=1)
     response = post_line(alice_client, text_note, lines[0], "from the laptop", 1)
     assert response.status_code == 409
-    body = response.json()
-    assert body["revision"] == 2 and body["line"] == {"id": lines[0].pk, "text": "from a phone"}
-    assert "after you opened it" in body["error"]
+    error = response.json()["error"]  # the API's conflict shape
+    assert error["code"] == "conflict" and error["fields"] == {}
+    assert error["current_revision"] == 2
+    assert error["current_lines"] == {str(lines[0].pk): "from a phone"}
+    assert "after you opened it" in error["message"]
     # "Keep mine": the same text again, based on the revision the conflict reported.
     assert post_line(alice_client, text_note, lines[0], "from the laptop", 2).status_code == 200
 
@@ -47,7 +50,9 @@ def test_malformed_line_saves_get_400(alice_client, text_note, lines, body):
     response = alice_client.post(reverse("recognition:line-update",
                                          args=[text_note.pk, lines[0].pk]),
                                  body, content_type="application/json")
-    assert response.status_code == 400 and "Send JSON" in response.json()["error"]
+    assert response.status_code == 400
+    assert response.json() == {"error": {"code": "invalid", "message": ERROR_BAD_REQUEST,
+                                         "fields": {}}}
 
 
 def test_a_line_of_another_note_is_404(alice_client, user, text_note, lines, jpeg_upload):
@@ -56,6 +61,39 @@ def test_a_line_of_another_note_is_404(alice_client, user, text_note, lines, jpe
     [other] = services.note_upload(user=user, files=[jpeg_upload()])
     response = post_line(alice_client, other, lines[0], "x", 1)
     assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.",
+                                         "fields": {}}}
+
+
+def test_a_line_of_another_users_note_is_404_json(bob_client, text_note, lines):
+    response = post_line(bob_client, text_note, lines[0], "x", 1)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    lines[0].refresh_from_db()
+    assert lines[0].text == "the quick brown fox"
+
+
+def test_a_line_save_over_the_length_limit_gets_400(alice_client, text_note, lines, settings):
+    settings.NOTES_MAX_LINE_CHARS = 2000
+    response = post_line(alice_client, text_note, lines[0], "a" * 2001, 1)
+    assert response.status_code == 400
+    message = "Line 1 of page 1 is 2,001 characters long; a line may have at most 2,000."
+    assert response.json() == {"error": {"code": "invalid", "message": message,
+                                         "fields": {"text": [message]}}}
+    lines[0].refresh_from_db()
+    assert lines[0].text == "the quick brown fox" and text_note.revisions.count() == 1
+
+
+def test_whole_text_edit_over_the_length_limit_shows_why(alice_client, text_note, settings):
+    settings.NOTES_MAX_LINE_CHARS = 30
+    response = alice_client.post(reverse("recognition:note-text", args=[text_note.pk]), {
+        "revision": 1, "page-1": "the quick brown fox\n" + "b" * 31,
+        "page-2": "second page here"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Line 2 of page 1 is 31 characters long; a line may have at most 30." in html
+    assert "b" * 31 + "</textarea>" in html  # what was typed is kept, to shorten
+    text_note.refresh_from_db()
+    assert text_note.revision == 1 and "lazy dog" in text_note.text
 
 
 def test_note_page_marks_doubtful_words_and_links_lines(alice_client, text_note, lines):
@@ -130,6 +168,8 @@ def test_history_diff_and_revert(alice_client, user, text_note, lines):
     html = diff.content.decode()
     assert "<del>the lazy dog</del>" in html and "<ins>a cat</ins>" in html
     assert "1 line differs from revision 1" in html
+    assert "onchange" not in html and "js/autosubmit.js" in html  # no inline handler (CSP)
+    assert '<button type="submit" data-autosubmit-button>Compare</button>' in html
 
     response = alice_client.post(reverse("recognition:revision-revert", args=[text_note.pk, 1]),
                                  {"revision": 2})

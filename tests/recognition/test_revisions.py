@@ -2,10 +2,10 @@
 
 import pytest
 
-from recognition import revisions
+from recognition import revisions, selectors
 from recognition.exceptions import RecognitionAppError
 from recognition.models import Line, Note
-from recognition.revisions import RevisionConflict
+from recognition.revisions import LineTooLong, RevisionConflict
 from recognition.selectors import revision_diff
 
 
@@ -20,7 +20,7 @@ def lines_of(note):
 
 def test_recognition_is_revision_one(note):
     assert note.revision == 1
-    [revision] = note.revisions.all()
+    [revision] = selectors.revision_lines_attach(revisions=note.revisions.all())
     assert revision.kind == "machine" and revision.author is None
     assert note.text == "the quick brown fox\njumps over the lazy dog\n\nsecond page here"
     assert revision.text == note.text
@@ -178,3 +178,35 @@ def test_diff_leaves_out_lines_without_text_before_and_after():
            {"id": 4, "page": 1, "text": ""}]
     assert [(row.kind, row.old, row.new) for row in revision_diff(old, new)] == [
         ("same", "a", "a"), ("changed", "", "typed")]
+
+
+def test_a_line_over_the_length_limit_is_refused(user, note, settings):
+    settings.NOTES_MAX_LINE_CHARS = 10
+    first = lines_of(note)[0]
+    with pytest.raises(LineTooLong) as refused:
+        revisions.lines_update(user=user, note=note, edits={first.pk: "x" * 11},
+                               base_revision=1)
+    assert str(refused.value) == ("Line 1 of page 1 is 11 characters long; a line may have at "
+                                  "most 10.")
+    first.refresh_from_db()
+    assert first.text == "the quick brown fox" and note.revisions.count() == 1
+
+
+def test_a_line_at_the_length_limit_is_saved(user, note, settings):
+    settings.NOTES_MAX_LINE_CHARS = 10
+    first = lines_of(note)[0]
+    revisions.lines_update(user=user, note=note, edits={first.pk: " " + "x" * 10 + "  "},
+                           base_revision=1)  # counted after the outer spaces are trimmed
+    first.refresh_from_db()
+    assert first.text == "x" * 10
+
+
+def test_a_whole_page_edit_with_a_line_over_the_limit_changes_nothing(user, note, settings):
+    settings.NOTES_MAX_LINE_CHARS = 20
+    with pytest.raises(LineTooLong, match="^Line 3 of page 2 is 21 characters long; a line "
+                                          "may have at most 20.$"):
+        revisions.pages_text_replace(user=user, note=note, base_revision=1, pages={
+            1: "fine", 2: "second page here\n\n" + "y" * 21})
+    assert [line.text for line in lines_of(note)] == [
+        "the quick brown fox", "jumps over the lazy dog", "second page here"]
+    assert note.revisions.count() == 1

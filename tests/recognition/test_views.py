@@ -70,9 +70,10 @@ def test_bad_upload_shows_the_reason_and_saves_nothing(alice_client, media_root)
         "files": [SimpleUploadedFile("essay.docx", b"PK\x03\x04")]},
         HTTP_ACCEPT="application/json")
     assert response.status_code == 400
-    assert response.json() == {"errors": [
-        "“essay.docx” is not a supported file. Upload JPEG, PNG, WebP, TIFF, BMP, HEIC/HEIF "
-        "images or PDF documents."]}
+    message = ("“essay.docx” is not a supported file. Upload JPEG, PNG, WebP, TIFF, BMP, "
+               "HEIC/HEIF images or PDF documents.")
+    assert response.json() == {"error": {"code": "unsupported_type", "message": message,
+                                         "fields": {"files": [message]}}}
 
 
 def test_upload_into_another_users_collection_is_refused(alice_client, other_user, jpeg_upload):
@@ -122,11 +123,12 @@ def test_status_endpoint_reports_progress(alice_client, note):
     Note.objects.filter(pk=note.pk).update(status="processing", pages_done=1, pages_total=4)
     response = alice_client.get(reverse("recognition:note-status", args=[note.pk]))
     assert response.json() == {"status": "processing", "pages_done": 1, "pages_total": 4,
-                               "progress": 25, "error": ""}
+                               "progress": 25, "failure": ""}
 
 
 def test_retry_queues_a_new_job(alice_client, note):
     Note.objects.filter(pk=note.pk).update(status="failed", error="boom")
+    note.jobs.update(status="failed", error="boom")
     response = alice_client.post(reverse("recognition:note-recognize", args=[note.pk]))
     assert response.status_code == 302
     note.refresh_from_db()
