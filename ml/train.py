@@ -112,10 +112,15 @@ class TrainConfig:
 def stage_for(config: TrainConfig, step: int) -> tuple[int, int, float]:
     """(stage index, max words, real fraction) at a step of the curriculum.
 
-    The curriculum only shapes synthetic lines: real-only training has a single stage.
+    The curriculum only shapes synthetic lines: real-only training has a single stage, and so
+    has fine-tuning (`--init`): a trained model is past the CTC plateau the curriculum is for,
+    and a short fine-tune spent on rendered single words would never see the lines it is for.
     """
     if not config.synthetic:
         return 0, config.max_words, 1.0
+    if config.init:
+        return len(config.curriculum), config.max_words, (
+            config.real_fraction if config.train else 0.0)
     for index, stage in enumerate(config.curriculum):
         words, until = (int(v) for v in stage.split(":"))
         if step < until:

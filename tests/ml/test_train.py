@@ -31,6 +31,13 @@ def test_curriculum_starts_synthetic_and_short_then_mixes_real_lines():
     assert stage_for(config, 200) == (2, 9, 0.4)
 
 
+def test_fine_tuning_skips_the_curriculum_and_sees_its_lines_from_the_first_step():
+    # A 10-minute fine-tune used to spend all its ~700 steps on rendered single words.
+    config = TrainConfig(train=("writer.tsv",), init="base.pt", curriculum=("1:300", "3:700"),
+                         max_words=9, real_fraction=0.5)
+    assert stage_for(config, 0) == stage_for(config, 5_000) == (2, 9, 0.5)
+
+
 def test_without_synthetic_lines_there_is_one_real_only_stage():
     config = TrainConfig(train=("real.tsv",), synthetic=False)
     assert stage_for(config, 0) == stage_for(config, 10_000) == (0, config.max_words, 1.0)
