@@ -381,9 +381,9 @@ class StaffAction(models.Model):
     action = models.CharField(max_length=10, choices=Action.choices)
     view = models.CharField(max_length=200, help_text="The admin view it was done from.")
     target = models.CharField(max_length=100, help_text='What the ids are of: "recognition.line".')
-    object_ids = models.JSONField(default=list)
+    object_ids = models.JSONField(default=list, blank=True)
     # What came of it: revisions made, objects skipped and why.
-    detail = models.JSONField(default=dict)
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]
