@@ -6,6 +6,12 @@ every line), refreshes the note's text and tells the search index. Saves carry t
 editor started from: if someone else changed the same lines since, the save is refused with a
 `RevisionConflict` holding the current state, never applied over it (optimistic concurrency).
 Every edit is held to `settings.NOTES_MAX_LINE_CHARS` characters a line, whichever page sent it.
+
+Structural corrections (`line_delete`, `_insert`, `_split`, `_merge`, `_move`, `_region_set`)
+are one revision each, refused with a conflict when the page's lines (which, in what order)
+differ from those at `base_revision` or a line they change was edited since. Lines they make or
+change are `corrected`: a later recognition keeps them. A deleted machine line is not
+remembered: recognizing again re-reads the page and may find it again.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 
-from recognition import selectors
+from recognition import regions, selectors
 from recognition.exceptions import RecognitionAppError
 from recognition.models import Line, Note, Page, Revision, document_text
 from recognition.signals import note_text_changed
@@ -32,6 +38,13 @@ ERROR_UNKNOWN_REVISION = "This note has no revision {number}."
 ERROR_BUSY = "The note is being recognized; edit it when recognition has finished."
 ERROR_LINE_TOO_LONG = ("Line {where} is {length:,} characters long; a line may have at most "
                        "{limit:,}.")
+ERROR_UNKNOWN_PAGE = "Page {number} is not part of this note."
+ERROR_AFTER = "Line {line_id} is not on page {page} of this note."
+ERROR_INSERT_EMPTY = "Type the text of the line to add."
+ERROR_SPLIT_AT = ("Line {where} has {length:,} characters: split it at a place from 1 to "
+                  "{last:,} that leaves text on both sides.")
+ERROR_NOT_ADJACENT = "Only lines next to each other on one page can be merged."
+ERROR_MOVE_TO = "Page {page} has {count} lines: move a line to a place from 0 to {last}."
 
 # A revision stores every line at least this often (and whenever a delta would be as big): any
 # revision is then its snapshot plus at most SNAPSHOT_EVERY - 1 deltas to replay.
@@ -52,6 +65,14 @@ class LineTooLong(RecognitionAppError):
     """An edited line is longer than `settings.NOTES_MAX_LINE_CHARS`."""
 
     field = "text"
+
+
+class EditInvalid(RecognitionAppError):
+    """A structural correction that cannot be made; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 def _locked(user, note: Note) -> Note:
@@ -281,11 +302,204 @@ def revision_revert(*, user, note: Note, number: int, base_revision: int) -> Rev
                 baseline=entry.get("baseline", []), text=entry["text"],
                 corrected=entry["corrected"], read=entry.get("read", True))
             changed.append(line.pk)
-        elif (line.text, line.order, line.corrected) != (entry["text"], order,
-                                                          entry["corrected"]):
-            if line.text != entry["text"]:
-                changed.append(line.pk)
-            line.text, line.order, line.corrected = entry["text"], order, entry["corrected"]
-            line.save(update_fields=["text", "order", "corrected"])
+        elif _line_restore(line, entry, order):
+            changed.append(line.pk)
     return revision_record(note=note, kind=Revision.Kind.REVERT, author=user,
                            summary=f"Reverted to revision {number}", changed=changed)
+
+
+def _line_restore(line: Line, entry: dict, order: int) -> bool:
+    """Make a line as a revision has it, region included; whether its text or region changed."""
+    wanted = {"text": entry["text"], "order": order, "corrected": entry["corrected"],
+              "polygon": entry.get("polygon", line.polygon),
+              "baseline": entry.get("baseline", line.baseline),
+              "read": entry.get("read", line.read)}
+    if all(getattr(line, field) == value for field, value in wanted.items()):
+        return False
+    changed = (line.text, line.polygon) != (wanted["text"], wanted["polygon"])
+    for field, value in wanted.items():
+        setattr(line, field, value)
+    line.save(update_fields=list(wanted))
+    return changed
+
+
+# Structural corrections ------------------------------------------------------------------------
+
+
+def _page_of(note: Note, line: Line) -> Page:
+    if line.page.note_id != note.pk:
+        raise RecognitionAppError(ERROR_UNKNOWN_LINE.format(line_id=line.pk))
+    return line.page
+
+
+def _page_checked(user, note: Note, page: Page, base_revision: int,
+                  involved: list[int]) -> tuple[Note, list[Line]]:
+    """Lock the note; the page's lines in reading order, unless the page had other lines (or
+    another order) at `base_revision` or a line in `involved` changed after it: a conflict, as
+    a split or a move on an out-of-date page would hit the wrong line."""
+    note = _locked(user, note)
+    lines = list(page.lines.select_related("page").order_by("order", "pk"))
+    ids = [line.pk for line in lines]
+    stale = any(pk not in ids or lines[ids.index(pk)].revision > base_revision
+                for pk in involved)
+    if not stale and note.revision != base_revision:
+        seen = [entry["id"] for entry in selectors.revision_lines(note=note, number=base_revision)
+                if entry["page"] == page.number]
+        stale = seen != ids
+    if stale:
+        raise _page_conflict(note, base_revision, lines)
+    return note, lines
+
+
+def _page_conflict(note: Note, base_revision: int, lines: list[Line]) -> RevisionConflict:
+    return RevisionConflict(base=base_revision, current=note.revision,
+                            lines={line.pk: line.text for line in lines})
+
+
+def _orders_save(lines: list[Line]) -> None:
+    """Number the page's lines 0, 1, ... in the order given."""
+    for order, line in enumerate(lines):
+        if line.order != order:
+            line.order = order
+            line.save(update_fields=["order"])
+
+
+def _edit_record(note: Note, user, summary: str, changed: list[int]) -> Revision:
+    return revision_record(note=note, kind=Revision.Kind.EDIT, author=user, summary=summary,
+                           changed=changed)
+
+
+@transaction.atomic
+def line_delete(*, user, note: Note, line: Line, base_revision: int) -> Revision:
+    """Delete a line (dust read as text, say); the page's other lines close up."""
+    page = _page_of(note, line)
+    note, lines = _page_checked(user, note, page, base_revision, [line.pk])
+    index = [item.pk for item in lines].index(line.pk)
+    lines.pop(index).delete()
+    _orders_save(lines)
+    return _edit_record(note, user, f"Deleted line {_where(note, page.number, index)}",
+                        [line.pk])
+
+
+@transaction.atomic
+def line_insert(*, user, note: Note, page: Page, after: Line | None, text: str,
+                polygon: list | tuple = (), base_revision: int) -> Revision:
+    """Add a line typed in after `after` (None: first on the page), with a region or none."""
+    if page.note_id != note.pk:
+        raise RecognitionAppError(ERROR_UNKNOWN_PAGE.format(number=page.number))
+    if after is not None and after.page_id != page.pk:
+        raise EditInvalid(ERROR_AFTER.format(line_id=after.pk, page=page.number), "after")
+    note, lines = _page_checked(user, note, page, base_revision, [])
+    ids = [item.pk for item in lines]
+    if after is not None and after.pk not in ids:  # deleted just now
+        raise _page_conflict(note, base_revision, lines)
+    index = 0 if after is None else ids.index(after.pk) + 1
+    text = _clean(text)
+    if not text:
+        raise EditInvalid(ERROR_INSERT_EMPTY, "text")
+    _check_length(note, page.number, index, text)
+    line = Line.objects.create(page=page, order=index, text=text, corrected=True,
+                               confidence=1.0, polygon=regions.polygon_check(
+                                   polygon, width=page.width, height=page.height)
+                               if polygon else [])
+    lines.insert(index, line)
+    _orders_save(lines)
+    return _edit_record(note, user, f"Added line {_where(note, page.number, index)}",
+                        [line.pk])
+
+
+@transaction.atomic
+def line_split(*, user, note: Note, line: Line, at: int, base_revision: int) -> Revision:
+    """Split a line before character `at`, its region across the baseline in proportion to
+    the text; the recognizer's words are dropped (both halves are a person's now)."""
+    page = _page_of(note, line)
+    note, lines = _page_checked(user, note, page, base_revision, [line.pk])
+    index = [item.pk for item in lines].index(line.pk)
+    line = lines[index]
+    first, second = _clean(line.text[:at]), _clean(line.text[at:])
+    if not 0 < at < len(line.text) or not first or not second:
+        raise EditInvalid(ERROR_SPLIT_AT.format(where=_where(note, page.number, index),
+                                                length=len(line.text),
+                                                last=max(len(line.text) - 1, 0)), "at")
+    (polygon, baseline), (polygon_after, baseline_after) = regions.region_split(
+        line.polygon, line.baseline, at / len(line.text))
+    new = Line.objects.create(page=page, order=index + 1, block=line.block,
+                              polygon=polygon_after, baseline=baseline_after, text=second,
+                              confidence=line.confidence, corrected=True)
+    line.text, line.polygon, line.baseline, line.words, line.corrected = (
+        first, polygon, baseline, [], True)
+    line.save(update_fields=["text", "polygon", "baseline", "words", "corrected"])
+    lines.insert(index + 1, new)
+    _orders_save(lines)
+    return _edit_record(note, user, f"Split line {_where(note, page.number, index)}",
+                        [line.pk, new.pk])
+
+
+@transaction.atomic
+def line_merge(*, user, note: Note, line: Line, with_line: Line,
+               base_revision: int) -> Revision:
+    """Join two lines next to each other in reading order: the earlier one keeps its id and
+    takes both texts (joined with a space) and the hull of both regions; the later one goes."""
+    page = _page_of(note, line)
+    if _page_of(note, with_line).pk != page.pk:
+        raise EditInvalid(ERROR_NOT_ADJACENT, "with")
+    note, lines = _page_checked(user, note, page, base_revision, [line.pk, with_line.pk])
+    ids = [item.pk for item in lines]
+    if abs(ids.index(line.pk) - ids.index(with_line.pk)) != 1:  # itself included
+        raise EditInvalid(ERROR_NOT_ADJACENT, "with")
+    index = min(ids.index(line.pk), ids.index(with_line.pk))
+    first, second = lines[index], lines[index + 1]
+    text = " ".join(t for t in (first.text, second.text) if t)
+    _check_length(note, page.number, index, text)
+    first.polygon, first.baseline = regions.regions_merge((first.polygon, first.baseline),
+                                                          (second.polygon, second.baseline))
+    first.text, first.words, first.corrected = text, [], True
+    first.confidence, first.read = min(first.confidence, second.confidence), True
+    first.save(update_fields=["text", "polygon", "baseline", "words", "corrected",
+                              "confidence", "read"])
+    lines.remove(second)
+    second.delete()
+    _orders_save(lines)
+    of_page = f" of page {page.number}" if note.pages_total > 1 else ""
+    return _edit_record(note, user, f"Merged lines {index + 1} and {index + 2}{of_page}",
+                        [first.pk, second.pk])
+
+
+@transaction.atomic
+def line_move(*, user, note: Note, line: Line, to_index: int,
+              base_revision: int) -> Revision | None:
+    """Put a line at place `to_index` (0-based) of its page; None when it is there already.
+    Recognizing the note again orders its lines as the recognizer reads them."""
+    page = _page_of(note, line)
+    note, lines = _page_checked(user, note, page, base_revision, [line.pk])
+    if not 0 <= to_index < len(lines):
+        raise EditInvalid(ERROR_MOVE_TO.format(page=page.number, count=len(lines),
+                                               last=len(lines) - 1), "to")
+    index = [item.pk for item in lines].index(line.pk)
+    if index == to_index:
+        return None
+    lines.insert(to_index, lines.pop(index))
+    _orders_save(lines)
+    return _edit_record(note, user, f"Moved line {_where(note, page.number, index)} to "
+                        f"place {to_index + 1}", [])
+
+
+@transaction.atomic
+def line_region_set(*, user, note: Note, line: Line, polygon,
+                    base_revision: int) -> Revision | None:
+    """Give a line a region drawn on its page image (checked, clamped to the image); None
+    when it has that region already. A baseline left outside the new region is dropped."""
+    page = _page_of(note, line)
+    note, lines = _page_checked(user, note, page, base_revision, [line.pk])
+    points = regions.polygon_check(polygon, width=page.width, height=page.height)
+    index = [item.pk for item in lines].index(line.pk)
+    line = lines[index]
+    if points == line.polygon:
+        return None
+    x0, y0, x1, y1 = regions.box(points)
+    if not all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in line.baseline):
+        line.baseline = []
+    line.polygon, line.corrected = points, True
+    line.save(update_fields=["polygon", "baseline", "corrected"])
+    return _edit_record(note, user, "Adjusted the region of line "
+                        f"{_where(note, page.number, index)}", [line.pk])

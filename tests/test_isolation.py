@@ -38,6 +38,9 @@ def object_urls(objects) -> list[str]:
         "revision-revert": [note.pk, 1],
         "line-update": [note.pk, note.pages.get().lines.first().pk],
         "line-crop": [note.pk, note.pages.get().lines.first().pk],
+        **{name: [note.pk, note.pages.get().lines.first().pk]
+           for name in ("line-delete", "line-split", "line-merge", "line-move", "line-region")},
+        "line-insert": [note.pk, 1],
     }
     return urls_for("recognition", args_by_name)
 

@@ -58,7 +58,9 @@ def exception_handler(exc, context):
         return Response(error_body("unavailable", str(exc)), status=503,
                         headers={"Retry-After": str(INSTANT_RETRY_AFTER)})
     if isinstance(exc, RecognitionAppError):
-        return Response(error_body("invalid", str(exc)), status=400)
+        field = getattr(exc, "field", None)  # an error about one input (a line's text, ...)
+        return Response(error_body("invalid", str(exc), {field: [str(exc)]} if field else None),
+                        status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

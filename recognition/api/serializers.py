@@ -177,11 +177,69 @@ class LineSerializer(serializers.ModelSerializer):
                 for w in line.words or []]
 
 
+ERROR_TEXT_OR_POLYGON = "Send either `text` or `polygon` (with `revision`), not both."
+
+
+def polygon_field(**kwargs) -> serializers.ListField:
+    """[[x, y], ...] in page image pixels; the services check the points against the page."""
+    return serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        help_text="[[x, y], ...]: 3 to 2,000 points in page image pixels, within the image "
+                  "(points slightly outside are clamped to it).", **kwargs)
+
+
+def revision_field() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, help_text=(
+        "The note revision the client last read: a change based on an older one that would "
+        "touch lines changed since is refused with 409 and the current text."))
+
+
 class LineUpdateSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False)
-    revision = serializers.IntegerField(min_value=0, help_text=(
-        "The note revision the client last read; an edit of a line changed since is refused "
-        "with 409 and the current text."))
+    """A line's text, or its region: one of them per request (each is one revision)."""
+
+    text = serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False,
+                                 required=False)
+    polygon = polygon_field(required=False)
+    revision = revision_field()
+
+    def validate(self, attrs):
+        if ("text" in attrs) == ("polygon" in attrs):
+            raise serializers.ValidationError({"non_field": [ERROR_TEXT_OR_POLYGON]})
+        return attrs
+
+
+class BaseRevisionSerializer(serializers.Serializer):
+    revision = revision_field()
+
+
+class LineSplitSerializer(BaseRevisionSerializer):
+    at = serializers.IntegerField(min_value=0, help_text=(
+        "Where to split the text: the characters before index `at` stay in this line, the "
+        "rest becomes a new line right after it."))
+
+
+class LineMergeSerializer(BaseRevisionSerializer):
+    """Which line to merge this one with."""
+
+    def get_fields(self):
+        fields = super().get_fields()  # `with` is a Python keyword: added by name
+        fields["with"] = serializers.IntegerField(help_text=(
+            "The line just before or after this one on its page. The earlier of the two keeps "
+            "its id and both texts, joined with a space; the other is deleted."))
+        return fields
+
+
+class LineMoveSerializer(BaseRevisionSerializer):
+    to = serializers.IntegerField(min_value=0, help_text=(
+        "The line's new place among its page's lines, from 0."))
+
+
+class LineInsertSerializer(BaseRevisionSerializer):
+    after = serializers.IntegerField(allow_null=True, required=False, default=None, help_text=(
+        "The line of this page the new one follows; null or absent: first on the page."))
+    text = serializers.CharField(trim_whitespace=False, help_text=(
+        "At most NOTES_MAX_LINE_CHARS characters (2,000 unless configured)."))
+    polygon = polygon_field(required=False, default=list)
 
 
 class PageSummarySerializer(serializers.ModelSerializer):
@@ -234,6 +292,14 @@ class PageSerializer(PageSummarySerializer):
     class Meta(PageSummarySerializer.Meta):
         fields = [*PageSummarySerializer.Meta.fields, "lines"]
         read_only_fields = fields
+
+
+class PageLinesSerializer(serializers.Serializer):
+    """A page's lines after a structural correction."""
+
+    revision = serializers.IntegerField(help_text="The note's revision now.")
+    page = serializers.IntegerField(help_text="The page's number.")
+    lines = LineSerializer(many=True, help_text="Every line of the page, in reading order.")
 
 
 class RevisionSerializer(serializers.ModelSerializer):

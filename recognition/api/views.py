@@ -22,10 +22,12 @@ from recognition import instant, revisions, selectors, services
 from recognition.api import serializers as s
 from recognition.exceptions import UploadError
 from recognition.files import file_response
-from recognition.models import Collection, Line, Note, RecognitionJob, Tag
+from recognition.models import Collection, Line, Note, Page, RecognitionJob, Tag
 from recognition.uploads import check_upload
 
 ERROR_RECOGNIZE_PDF = "Instant recognition reads one image; upload PDFs as notes instead."
+ERROR_NO_SUCH_LINE = "This note has no line {line_id}."
+ERROR_NO_SUCH_LINE_ON_PAGE = "Page {page} of this note has no line {line_id}."
 JPEG_RESPONSE = {(200, "image/jpeg"): OpenApiTypes.BINARY}
 ORIGINAL_RESPONSE = {(200, "image/*"): OpenApiTypes.BINARY,
                      (200, "application/pdf"): OpenApiTypes.BINARY}
@@ -47,6 +49,14 @@ class PassthroughRenderer(BaseRenderer):
 def _validation_error(err: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(
         err.message_dict if hasattr(err, "error_dict") else {"non_field": err.messages})
+
+
+def page_lines_response(page: Page, *, code: int = status.HTTP_200_OK) -> Response:
+    """A page's lines in reading order, with the note's revision (after a structural edit)."""
+    revision = Note.objects.values_list("revision", flat=True).get(pk=page.note_id)
+    lines = page.lines.select_related("page").order_by("order", "pk")
+    return Response(s.PageLinesSerializer({"revision": revision, "page": page.number,
+                                           "lines": lines}).data, status=code)
 
 
 # Collections and tags --------------------------------------------------------------------------
@@ -138,7 +148,8 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created", "updated", "title", "note_date"]
     ordering = ["-created"]
-    error_responses = {"create": [413, 415], "retry": [409], "revert": [409]}
+    error_responses = {"create": [413, 415], "retry": [409], "revert": [409],
+                       "line_insert": [409]}
 
     def get_queryset(self):
         jobs = RecognitionJob.objects.order_by("-created")
@@ -243,6 +254,29 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         note = self.get_object()
         return file_response(note.original.name, download_name=note.original_name)
 
+    @extend_schema(request=s.LineInsertSerializer,
+                   responses={201: s.PageLinesSerializer})
+    @action(detail=True, methods=["post"], url_path=r"pages/(?P<number>\d+)/lines",
+            url_name="page-lines")
+    def line_insert(self, request, pk=None, number=None):
+        """Add a line typed in (one the recognizer missed) to a page after line `after`, with
+        a region drawn on the page image or none; answers the page's lines. 409 when the
+        page's lines changed since `revision`."""
+        page = get_object_or_404(self.get_object().pages, number=int(number))
+        body = s.LineInsertSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        after = None
+        if data["after"] is not None:
+            after = page.lines.filter(pk=data["after"]).first()
+            if after is None:
+                raise serializers.ValidationError({"after": [ERROR_NO_SUCH_LINE_ON_PAGE.format(
+                    page=page.number, line_id=data["after"])]})
+        revisions.line_insert(user=request.user, note=page.note, page=page, after=after,
+                              text=data["text"], polygon=data["polygon"],
+                              base_revision=data["revision"])
+        return page_lines_response(page, code=status.HTTP_201_CREATED)
+
     @extend_schema(responses=JPEG_RESPONSE)
     @action(detail=True, url_path=r"pages/(?P<number>\d+)/image", url_name="page-image",
             renderer_classes=[JSONRenderer, PassthroughRenderer])
@@ -255,25 +289,87 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
 
 @extend_schema(tags=["lines"])
 class LineViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A line: correct its text or region, delete, split, merge or move it."""
+
     queryset = Line.objects.none()
     serializer_class = s.LineSerializer
-    http_method_names = ["get", "patch", "head", "options"]
-    error_responses = {"partial_update": [409]}
+    http_method_names = ["get", "patch", "post", "delete", "head", "options"]
+    error_responses = {"partial_update": [409], "destroy": [409], "split": [409],
+                       "merge": [409], "move": [409]}
 
     def get_queryset(self):
-        return Line.objects.filter(page__note__owner=self.request.user).select_related("page")
+        return Line.objects.filter(page__note__owner=self.request.user).select_related(
+            "page__note")
+
+    def _body(self, serializer_class, data=None) -> dict:
+        body = serializer_class(data=self.request.data if data is None else data)
+        body.is_valid(raise_exception=True)
+        return body.validated_data
 
     @extend_schema(request=s.LineUpdateSerializer, responses=s.LineSerializer)
     def partial_update(self, request, pk=None):
-        """Correct a line. Send the note revision you read: if the line changed since, 409
-        with its current text (nothing is overwritten); merge and send again."""
+        """Correct a line's text, or its region (`polygon`; then the line counts as
+        corrected). Send the note revision you read: if the line changed since, 409 with its
+        current text (nothing is overwritten); merge and send again."""
         line = self.get_object()
-        body = s.LineUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        revisions.lines_update(user=request.user, note=line.page.note,
-                               edits={line.pk: body.validated_data["text"]},
-                               base_revision=body.validated_data["revision"])
+        data = self._body(s.LineUpdateSerializer)
+        if "polygon" in data:
+            revisions.line_region_set(user=request.user, note=line.page.note, line=line,
+                                      polygon=data["polygon"], base_revision=data["revision"])
+        else:
+            revisions.lines_update(user=request.user, note=line.page.note,
+                                   edits={line.pk: data["text"]},
+                                   base_revision=data["revision"])
         return Response(s.LineSerializer(self.get_queryset().get(pk=line.pk)).data)
+
+    @extend_schema(request=s.BaseRevisionSerializer, responses={200: s.PageLinesSerializer},
+                   parameters=[OpenApiParameter("revision", int, description=(
+                       "The note revision you read (or {\"revision\": N} as the body)."))])
+    def destroy(self, request, pk=None):
+        """Delete a line (dust read as text, say); answers its page's lines. 409 when the
+        page's lines changed since `revision` (added, removed, moved, or this one edited)."""
+        line = self.get_object()
+        data = self._body(s.BaseRevisionSerializer, request.data or request.query_params)
+        revisions.line_delete(user=request.user, note=line.page.note, line=line,
+                              base_revision=data["revision"])
+        return page_lines_response(line.page)
+
+    @extend_schema(request=s.LineSplitSerializer, responses=s.PageLinesSerializer)
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        """Split a line in two before character `at` (its region too, across its baseline);
+        answers its page's lines. 409 when the page's lines changed since `revision`."""
+        line = self.get_object()
+        data = self._body(s.LineSplitSerializer)
+        revisions.line_split(user=request.user, note=line.page.note, line=line, at=data["at"],
+                             base_revision=data["revision"])
+        return page_lines_response(line.page)
+
+    @extend_schema(request=s.LineMergeSerializer, responses=s.PageLinesSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge a line with the one just before or after it on its page; answers the page's
+        lines. 409 when the page's lines changed since `revision`."""
+        line = self.get_object()
+        data = self._body(s.LineMergeSerializer)
+        other = Line.objects.filter(pk=data["with"], page__note=line.page.note).first()
+        if other is None:
+            raise serializers.ValidationError({"with": [ERROR_NO_SUCH_LINE.format(
+                line_id=data["with"])]})
+        revisions.line_merge(user=request.user, note=line.page.note, line=line,
+                             with_line=other, base_revision=data["revision"])
+        return page_lines_response(line.page)
+
+    @extend_schema(request=s.LineMoveSerializer, responses=s.PageLinesSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move a line to place `to` (from 0) of its page's reading order; answers the page's
+        lines. 409 when the page's lines changed since `revision`."""
+        line = self.get_object()
+        data = self._body(s.LineMoveSerializer)
+        revisions.line_move(user=request.user, note=line.page.note, line=line,
+                            to_index=data["to"], base_revision=data["revision"])
+        return page_lines_response(line.page)
 
 
 @extend_schema(tags=["jobs"])

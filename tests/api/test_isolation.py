@@ -33,6 +33,8 @@ def detail_urls(objects) -> list[str]:
         "note-original": [note], "note-page-image": [note, 1],
         "line-detail": [objects["line"].pk], "job-detail": [objects["job"].pk],
         "line-crop": [objects["line"].pk], "note-export": [note],
+        "line-split": [objects["line"].pk], "line-merge": [objects["line"].pk],
+        "line-move": [objects["line"].pk], "note-page-lines": [note, 1],
     }
     return urls_for("api", args_by_name)
 
