@@ -27,3 +27,11 @@ class RecognitionError(RecognitionAppError):
 
 class InstantUnavailable(RecognitionAppError):
     """Instant recognition cannot answer now (its queue is full or its worker too slow)."""
+
+
+class StorageFullError(UploadError):
+    """The media storage refused a file (out of space, unreachable): nothing was kept. An
+    upload error the user cannot fix but may retry: code "unavailable" (HTTP 503)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="unavailable")

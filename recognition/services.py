@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from recognition.exceptions import NoteBusyError
+from recognition.exceptions import NoteBusyError, StorageFullError
 from recognition.models import Collection, Note, RecognitionJob, Tag
 from recognition.signals import note_deleted
 from recognition.text import clean_label
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_COLLECTION = "Inbox"
 ERROR_BUSY = "This note is already being recognized."
 ERROR_SUPERSEDED = "Its worker stopped; recognition was started again."
+ERROR_STORAGE = ("The file could not be stored: the server is out of space or its storage is "
+                 "unavailable. Nothing was saved; try again later.")
 ERROR_NOT_QUEUED = "Recognition could not be queued (the task queue is unavailable). Retry it."
 
 
@@ -165,11 +167,24 @@ def note_files_store(note: Note, upload: UploadedFile, check: CheckedUpload,
     folder; every name saved is appended to `stored`, for the caller's clean-up on failure."""
     folder = f"notes/{note.storage_key}"
     upload.seek(0)
-    note.original.name = default_storage.save(f"{folder}/original{check.extension}", upload)
-    stored.append(note.original.name)
-    note.thumbnail.name = default_storage.save(f"{folder}/thumbnail.jpg",
-                                               ContentFile(check.thumbnail))
-    stored.append(note.thumbnail.name)
+    note.original.name = _store(f"{folder}/original{check.extension}", upload, stored)
+    note.thumbnail.name = _store(f"{folder}/thumbnail.jpg", ContentFile(check.thumbnail),
+                                 stored)
+
+
+def _store(name: str, content, stored: list[str]) -> str:
+    """Save a file, its name in `stored` before the first byte: a write that fails half-way
+    (a full disk) leaves a partial file the caller's clean-up must find. A storage that
+    cannot take it is the user's readable "try later", not a 500."""
+    stored.append(name)  # the folder is new and random: the name is free
+    try:
+        saved = default_storage.save(name, content)
+    except OSError as err:
+        logger.error("Could not store %s: %s", name, err)
+        raise StorageFullError(ERROR_STORAGE) from err
+    if saved != name:
+        stored.append(saved)
+    return saved
 
 
 def note_update(*, user, note: Note, title: str, collection: Collection,

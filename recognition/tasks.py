@@ -3,25 +3,53 @@
 from __future__ import annotations
 
 import logging
+import time
+
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from recognition import runs
 
 logger = logging.getLogger(__name__)
+
+# Seconds to wait before each new try of a run that lost its database connection: a database
+# restart or fail-over takes seconds, and a user's note should not fail for it.
+DATABASE_RETRY_PAUSES = (2, 5, 15)
 
 
 def recognize_note(job_id: int) -> None:
     """Run recognition; any failure is recorded on the job and note, not raised.
 
     Not raising acknowledges the task, so the broker re-delivers it only when a worker died
-    mid-way (a crash is retried; a page that cannot be read is not read again and again).
+    mid-way (a crash is retried; a page that cannot be read is not read again and again). A
+    lost database connection is tried again a few times (runs are idempotent) before it counts
+    as a failure; if recording the failure fails too, the stall check fails the job later.
     """
+    for pause in (*DATABASE_RETRY_PAUSES, None):
+        try:
+            runs.recognition_run(job_id=job_id)
+        except runs.RunSuperseded as stop:  # failed as stalled, or retried: its new run goes on
+            logger.warning("Recognition job %s stopped: %s", job_id, stop)
+        except (OperationalError, InterfaceError) as err:
+            if pause is None:
+                _fail(job_id, err)
+            else:
+                logger.warning("Recognition job %s lost the database (%s); again in %s s",
+                               job_id, err, pause)
+                close_old_connections()
+                time.sleep(pause)
+                continue
+        except Exception as err:  # the task boundary: log it, tell the user, keep the worker
+            _fail(job_id, err)
+        return
+
+
+def _fail(job_id: int, err: Exception) -> None:
+    logger.exception("Recognition job %s failed", job_id, exc_info=err)
     try:
-        runs.recognition_run(job_id=job_id)
-    except runs.RunSuperseded as stop:  # failed as stalled, or retried: its new run goes on
-        logger.warning("Recognition job %s stopped: %s", job_id, stop)
-    except Exception as err:  # the task boundary: log it, tell the user, keep the worker
-        logger.exception("Recognition job %s failed", job_id)
         runs.recognition_fail(job_id=job_id, error=err)
+    except (OperationalError, InterfaceError):
+        logger.exception("Could not record the failure of job %s; the stall check will",
+                         job_id)
 
 
 def recognize_image(name: str, detail: bool) -> dict:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recognition import selectors, services
-from recognition.api.errors import error_body
+from recognition.api.errors import UPLOAD_STATUS, error_body
 from recognition.exceptions import NoteBusyError, UploadError
 from recognition.exports.registry import FORMATS
 from recognition.files import file_response
@@ -74,7 +74,7 @@ def note_upload(request: HttpRequest) -> HttpResponse:
                                     status=201)
             messages.success(request, f"{len(notes)} note(s) uploaded; recognition started.")
             return redirect(target)
-    status = (413 if code == "too_large" else 400) if request.method == "POST" else 200
+    status = UPLOAD_STATUS.get(code, 400) if request.method == "POST" else 200
     if status != 200 and _wants_json(request):
         return JsonResponse(_form_error_body(form, code, message), status=status)
     return render(request, "recognition/upload.html", {"form": form}, status=status)

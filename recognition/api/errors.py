@@ -20,7 +20,7 @@ from recognition.exceptions import (
 )
 from recognition.revisions import RevisionConflict
 
-UPLOAD_STATUS = {"too_large": 413, "unsupported_type": 415, "invalid": 400}
+UPLOAD_STATUS = {"too_large": 413, "unsupported_type": 415, "invalid": 400, "unavailable": 503}
 INSTANT_RETRY_AFTER = 10  # seconds: a few pages' worth of instant recognition
 
 

@@ -13,7 +13,7 @@ def test_an_upload_of_several_bad_files_lists_each(alice_client, media_root):
     response = alice_client.post(reverse("recognition:upload"), {"files": [
         SimpleUploadedFile("essay.docx", b"PK\x03\x04"),
         SimpleUploadedFile("notes.txt", b"plain words")]}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 415
     error = response.json()["error"]
     problems = error["fields"]["files"]
     assert len(problems) == 2 and problems[0].startswith("“essay.docx” is not a supported")

@@ -62,14 +62,14 @@ def test_upload_by_script_gets_json(alice_client, jpeg_upload):
 def test_bad_upload_shows_the_reason_and_saves_nothing(alice_client, media_root):
     response = alice_client.post(reverse("recognition:upload"), {
         "files": [SimpleUploadedFile("essay.docx", b"PK\x03\x04 not a picture")]})
-    assert response.status_code == 400
+    assert response.status_code == 415  # as the API answers it
     assert "“essay.docx” is not a supported file" in response.content.decode()
     assert not Note.objects.exists() and not any(media_root.rglob("*.*"))
 
     response = alice_client.post(reverse("recognition:upload"), {
         "files": [SimpleUploadedFile("essay.docx", b"PK\x03\x04")]},
         HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 415
     message = ("“essay.docx” is not a supported file. Upload JPEG, PNG, WebP, TIFF, BMP, "
                "HEIC/HEIF images or PDF documents.")
     assert response.json() == {"error": {"code": "unsupported_type", "message": message,
