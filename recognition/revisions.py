@@ -10,8 +10,10 @@ Every edit is held to `settings.NOTES_MAX_LINE_CHARS` characters a line, whichev
 Structural corrections (`line_delete`, `_insert`, `_split`, `_merge`, `_move`, `_region_set`)
 are one revision each, refused with a conflict when the page's lines (which, in what order)
 differ from those at `base_revision` or a line they change was edited since. Lines they make or
-change are `corrected`: a later recognition keeps them. A deleted machine line is not
-remembered: recognizing again re-reads the page and may find it again.
+change are `corrected`: a later recognition keeps them, in their order, and drops new lines
+they cover (`runs._page_store_lines`). A deleted machine line is not remembered: recognizing
+again re-reads the page and may find it again; a line moved against the page's geometry goes
+back to its place by the geometry.
 """
 
 from __future__ import annotations

@@ -210,38 +210,67 @@ def _job_fail(job: RecognitionJob, message: str, *, only_if: str) -> int:
 
 @transaction.atomic
 def _page_store_lines(job: RecognitionJob, page: Page, result) -> None:
+    """Replace the page's machine lines with the new reading, keeping a person's lines.
+
+    A kept (corrected) line takes the place of the first new line it overlaps; a new line that
+    only overlaps kept lines already placed is dropped, as the person's line covers it (two
+    lines the person merged, say). Kept lines that overlap nothing new (the second half of a
+    split, a line typed in) follow the kept line they followed before, or go where their
+    region's height on the page puts them.
+    """
     _job_check(job)
-    kept = list(page.lines.filter(corrected=True))
+    before = list(page.lines.order_by("order"))
+    kept = [line for line in before if line.corrected]
     page.lines.filter(corrected=False).delete()
-    order = 0
-    placed = set()
+    sequence: list[Line] = []
+    placed: set[int] = set()
     for machine in result.lines:
-        match = next((k for k in kept if k.pk not in placed and _overlaps(k.polygon,
-                                                                          machine.polygon)), None)
-        if match is not None:
-            placed.add(match.pk)
-            match.order = order
-            match.machine_text = machine.text
-            match.save(update_fields=["order", "machine_text"])
-        else:
+        covering = [k for k in kept if _overlaps(k.polygon, machine.polygon)]
+        free = next((k for k in covering if k.pk not in placed), None)
+        if free is not None:
+            placed.add(free.pk)
+            free.machine_text = machine.text
+            sequence.append(free)
+        elif not covering:
             # A line the page's time budget left unread is stored all the same, with its
             # region and no text, for a person to type in beside the image.
-            Line.objects.create(
-                page=page, order=order, block=machine.block,
-                polygon=[list(p) for p in machine.polygon],
-                baseline=[list(p) for p in machine.baseline],
-                text=machine.text, machine_text=machine.text, confidence=machine.confidence,
-                words=_words(machine.words), read=machine.read)
-        order += 1
+            sequence.append(Line(
+                page=page, block=machine.block, polygon=[list(p) for p in machine.polygon],
+                baseline=[list(p) for p in machine.baseline], text=machine.text,
+                machine_text=machine.text, confidence=machine.confidence,
+                words=_words(machine.words), read=machine.read))
     for line in kept:
         if line.pk not in placed:
-            line.order = order
-            line.save(update_fields=["order"])
-            order += 1
+            sequence.insert(_kept_position(line, before, sequence), line)
+            placed.add(line.pk)
+    for order, line in enumerate(sequence):
+        line.order = order
+        if line.pk is None:
+            line.save()
+        else:
+            line.save(update_fields=["order", "machine_text"])
     page.width, page.height, page.skew, page.recognized = (
         result.width, result.height, result.skew, True)
     page.partial, page.unread_lines = result.partial, result.unread
     page.save(update_fields=["width", "height", "skew", "recognized", "partial", "unread_lines"])
+
+
+def _kept_position(line: Line, before: list[Line], sequence: list[Line]) -> int:
+    """Where a kept line that matched no new line goes in the new reading order."""
+    index = before.index(line)
+    previous = before[index - 1] if index else None
+    if previous is not None and previous in sequence:  # kept lines are the same objects
+        return sequence.index(previous) + 1
+    if line.polygon:
+        middle = _middle_y(line.polygon)
+        return next((i for i, other in enumerate(sequence)
+                     if other.polygon and _middle_y(other.polygon) > middle), len(sequence))
+    return min(index, len(sequence))
+
+
+def _middle_y(polygon) -> float:
+    ys = [p[1] for p in polygon]
+    return (min(ys) + max(ys)) / 2
 
 
 def _words(words) -> list[dict]:

@@ -324,6 +324,29 @@ def test_re_recognition_keeps_inserted_and_split_lines(user, jpeg_upload,
     assert kept[halves[0]].pk == line.pk and kept[halves[0]].polygon
     assert all(text in note.text for text in kept)
     assert note.revisions.first().kind == "machine"
+    # Reading order survives: the typed line first (inserted at the top), the halves together.
+    order = [line.text for line in page_lines(note)]
+    assert order[0] == "typed in by a person"
+    assert order.index(halves[1]) == order.index(halves[0]) + 1
+
+
+def test_re_recognition_does_not_bring_back_what_a_merge_joined(
+        user, jpeg_upload, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        [note] = services.note_upload(user=user, files=[jpeg_upload()])
+    note = Note.objects.get(pk=note.pk)
+    first, second = page_lines(note)[:2]
+    lines_before = len(page_lines(note))
+    revisions.line_merge(user=user, note=note, line=first, with_line=second,
+                         base_revision=note.revision)
+    merged = Line.objects.get(pk=first.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.note_recognize(user=user, note=note)
+
+    after = page_lines(note)
+    assert len(after) == lines_before - 1  # the second line is not read again beside it
+    assert after[0].pk == merged.pk and after[0].text == merged.text
 
 
 # The note page's JSON endpoints ----------------------------------------------------------------
