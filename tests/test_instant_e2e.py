@@ -3,7 +3,6 @@ model, the image is read by a real `instant` qcluster, and a full or silent queu
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -15,7 +14,7 @@ from django_q.conf import Conf
 from rest_framework.test import APIClient
 
 from tests.conftest import encode
-from tests.test_worker_e2e import ROOT, database_url
+from tests.test_worker_e2e import ROOT, database_url, running_cluster
 
 # A web process: Django set up as gunicorn would, one API request, then what it imported.
 WEB_REQUEST = textwrap.dedent("""
@@ -44,19 +43,9 @@ def cluster_env(transactional_db, media_root, tmp_path):
 
 @pytest.fixture
 def instant_cluster(cluster_env, tmp_path):
-    log = (tmp_path / "instant.log").open("w+")
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT,
-                               env={**cluster_env, "Q_CLUSTER_NAME": "instant"},
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    log.seek(0)
-    print(log.read()[-4000:])
+    with running_cluster({**cluster_env, "Q_CLUSTER_NAME": "instant"},
+                         tmp_path / "instant.log") as process:
+        yield process
 
 
 @pytest.mark.slow

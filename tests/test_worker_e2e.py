@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,24 +29,34 @@ def database_url() -> str:
             f"{db.get('PORT') or 5432}/{db['NAME']}")
 
 
+@contextmanager
+def running_cluster(env: dict, log_path: Path):
+    """A `manage.py qcluster` process for the test database, stopped (and its log shown by
+    pytest when the test failed) at the end."""
+    log = log_path.open("w+")
+    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)  # the cluster stops its own workers
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.seek(0)
+        print(log.read()[-4000:])
+
+
 @pytest.fixture
 def qcluster(transactional_db, media_root, monkeypatch, tmp_path):
     """A worker cluster with one worker; tasks from this process go to it, not inline."""
     monkeypatch.setattr(Conf, "SYNC", False)
     env = {**os.environ, "DATABASE_URL": database_url(), "NOTES_MEDIA_ROOT": str(media_root),
            "NOTES_Q_SYNC": "0", "NOTES_WORKERS": "1", "NOTES_DATA_DIR": str(tmp_path)}
-    log = (tmp_path / "qcluster.log").open("w+")
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    yield process
-    process.send_signal(signal.SIGTERM)  # the cluster stops its own workers
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    log.seek(0)
-    print(log.read()[-4000:])  # shown by pytest when the test failed
+    with running_cluster(env, tmp_path / "qcluster.log") as process:
+        yield process
 
 
 def wait_for(notes: list[Note], process) -> list[Note]:
