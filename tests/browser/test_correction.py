@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.urls import reverse
 from PIL import Image, ImageDraw, ImageFont
 
@@ -111,7 +112,8 @@ def note(transactional_db, user) -> Note:
                             confidence=0.9, polygon=polygon_of(index), words=words,
                             baseline=[[LEFT, TOP + PITCH * index + 32],
                                       [WIDTH - LEFT, TOP + PITCH * index + 32]])
-    revisions.revision_record(note=note, kind=Revision.Kind.MACHINE, summary="Recognized")
+    with transaction.atomic():  # as a recognition run records it (PostgreSQL insists)
+        revisions.revision_record(note=note, kind=Revision.Kind.MACHINE, summary="Recognized")
     note.refresh_from_db()
     return note
 
