@@ -189,7 +189,8 @@ def _release(root: _Prefix) -> None:
 
 
 def _steps(log_probs: np.ndarray, exclude: frozenset[int]) -> list[tuple]:
-    """The search's steps: (frame, [(class, probability), ...] above the pruning floor, 1.0).
+    """The search's steps: (frame, [(class, probability), ...] above the pruning floor (at
+    least the frame's best), 1.0).
 
     A run of frames where blank is the only candidate becomes one step (last frame, None,
     product of the blank probabilities): such frames only move each reading's mass to its
@@ -199,6 +200,14 @@ def _steps(log_probs: np.ndarray, exclude: frozenset[int]) -> list[tuple]:
     mask = log_probs > PRUNE_LOG_PROB
     if exclude:
         mask[:, sorted(exclude)] = False
+    # A flat frame (an untrained model, a smudge) may have no class above the floor; without
+    # a candidate every beam would die there. Its most likely class goes on.
+    empty = ~mask.any(axis=1)
+    if empty.any():
+        allowed = log_probs.copy()
+        if exclude:
+            allowed[:, sorted(exclude)] = -np.inf
+        mask[empty, allowed[empty].argmax(axis=1)] = True
     counts = mask.sum(axis=1)
     blank_only = ((counts == 1) & mask[:, BLANK]).tolist()
     frames, classes = np.nonzero(mask)  # row-major: frame by frame, classes ascending

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ml import ctc
-from ml.charset import Charset
+from ml.charset import DEFAULT_CHARSET, Charset
 from ml.ctc import beam_search, decode, greedy_path
 
 CHARSET = Charset("ab ")  # classes: 0 blank, 1 a, 2 b, 3 space
@@ -251,3 +251,13 @@ def test_the_prefix_trie_is_freed_when_the_search_ends():
         assert not any(type(o) is ctc._Prefix for o in gc.get_objects())
     finally:
         gc.enable()
+
+
+def test_frames_with_no_likely_class_do_not_end_the_search():
+    """An untrained model, or a smudge, spreads a frame over all classes, none above the
+    pruning floor; the search carries each frame's best class instead of losing every beam."""
+    flat = np.log(np.full((12, len(DEFAULT_CHARSET.alphabet) + 1), 1 / 190, dtype=np.float32))
+    flat += np.random.default_rng(0).normal(0, 0.05, flat.shape).astype(np.float32)
+    assert beam_search(flat, DEFAULT_CHARSET, 8)
+    decoding = decode(flat, DEFAULT_CHARSET, beam_width=8)
+    assert decoding.text == "".join(s.char for s in greedy_path(flat, DEFAULT_CHARSET)).strip()
