@@ -2,6 +2,7 @@
 #   web      migrate, then gunicorn on :8000 (put a TLS-terminating proxy in front)
 #   worker   the recognition cluster (manage.py qcluster)
 #   instant  the instant-recognition cluster (Q_CLUSTER_NAME=instant manage.py qcluster)
+#   training the personal-model cluster (Q_CLUSTER_NAME=training manage.py qcluster)
 #   migrate  migrations and the cache table only (run once before an upgrade)
 #   create-bucket  creates NOTES_S3_BUCKET at NOTES_S3_ENDPOINT_URL if missing (compose's MinIO)
 # Anything else runs as given (`docker compose run --rm web python manage.py createsuperuser`).
@@ -30,12 +31,14 @@ RUN python -c "import subprocess, sys, tomllib; \
 deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
 subprocess.check_call([sys.executable, '-m', 'pip', 'install', *deps])"
 
-# The code, run from /app (templates/ and static/ are read beside it), and the static files,
-# collected at build time and served by WhiteNoise.
+# The code, run from /app (templates/ and static/ are read beside it), the static files,
+# collected at build time and served by WhiteNoise, and the fonts whose rendered lines a
+# personal model's fine-tune replays (NOTES_FONTS_DIR).
 COPY . .
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin notes \
     && NOTES_SECRET_KEY=build-only-not-secret python manage.py collectstatic --no-input \
         --verbosity 0 \
+    && python -m ml.synth fonts --dest /app/.cache/fonts \
     && mkdir -p /app/var/media \
     && chown -R notes:notes /app/var \
     && chmod 0755 docker/entrypoint.sh

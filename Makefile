@@ -13,7 +13,8 @@ STATIC_STAMP := $(or $(NOTES_DATA_DIR),var)/static/.collected
 .PHONY: run test setup db fonts data bench-peers lint clean
 
 # SQLite, the ORM broker and local media under var/ unless .env or the environment say otherwise.
-run: setup db
+# The fonts are the replay lines of personal models' fine-tunes (NOTES_FONTS_DIR).
+run: setup db fonts
 	NOTES_SECRET_KEY_FILE=$(SECRET) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -p $(PORT)
 
 db: setup $(SECRET) $(STATIC_STAMP)

@@ -17,6 +17,10 @@ case "${1:-web}" in
     export Q_CLUSTER_NAME=instant
     exec nice -n 5 python manage.py qcluster
     ;;
+  training)
+    export Q_CLUSTER_NAME=training
+    exec nice -n 15 python manage.py qcluster
+    ;;
   migrate)
     python manage.py migrate --no-input
     exec python manage.py createcachetable

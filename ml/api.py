@@ -21,10 +21,11 @@ from ml.images import ImageInput, to_grayscale
 from ml.page.budget import PageBudget
 from ml.page.crops import flat_page, polygon_crop
 from ml.page.pipeline import PageLine, PageResult, SegmentedPage, read_page, segment_page
-from ml.recognizer import DEFAULT_MODEL, RecognizedLine, Recognizer
+from ml.recognizer import DEFAULT_MODEL, LM_FILE_NAME, RecognizedLine, Recognizer
 
 __all__ = [
     "DEFAULT_MODEL",
+    "LM_FILE_NAME",
     "Alternative",
     "CheckpointError",
     "ImageError",
@@ -45,10 +46,17 @@ __all__ = [
 
 
 def load_recognizer(
-    path: str | Path | None = None, *, use_lm: bool = True, batch_size: int = 16
+    path: str | Path | None = None,
+    *,
+    use_lm: bool = True,
+    lm_path: str | Path | None = None,
+    batch_size: int = 16,
 ) -> Recognizer:
-    """Load a model file (default: the committed `ml/weights/crnn.pt`) and its LM."""
-    return Recognizer.load(path or DEFAULT_MODEL, use_lm=use_lm, batch_size=batch_size)
+    """Load a model file (default: the committed `ml/weights/crnn.pt`) and its LM (default:
+    the `LM_FILE_NAME` beside the model; a fine-tuned model shares its base's)."""
+    return Recognizer.load(
+        path or DEFAULT_MODEL, lm_path=lm_path, use_lm=use_lm, batch_size=batch_size
+    )
 
 
 def recognize_lines(

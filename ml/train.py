@@ -10,7 +10,9 @@ not by the clock: a run stopped by `--minutes` and resumed follows the same sche
 machine), bfloat16 autocast and channels-last tensors where the CPU computes bfloat16 natively
 (denormal floats flushed to zero on the CPU),
 validation CER every `val_every` steps, and the best model by mean validation CER kept at
-`--out`. A resumable checkpoint (`<out>.ckpt`) is written at every validation; `--resume` takes
+`--out`. With `--init` (fine-tuning a trained model), the defaults are those of the
+fine-tuning recipe (`ml.finetune.FineTuneRecipe`: lower learning rate, shorter schedule). A
+resumable checkpoint (`<out>.ckpt`) is written at every validation; `--resume` takes
 the model's architecture and charset from it, whatever the command line says.
 
 Synthetic lines are note-like text in handwriting fonts, typed lines in print and typewriter
@@ -401,12 +403,24 @@ class Trainer:
         }
 
 
+def fine_tune_defaults() -> dict:
+    """With `--init`, the defaults of the fine-tuning recipe (ml.finetune) instead of the
+    from-scratch ones: a trained model needs a low learning rate and a short schedule."""
+    from ml.finetune import FineTuneRecipe
+
+    recipe = FineTuneRecipe()
+    return {"lr": recipe.lr, "warmup_steps": recipe.warmup_steps, "steps": recipe.steps,
+            "batch_size": recipe.batch_size, "real_fraction": recipe.writer_fraction,
+            "synthetic_val": 0, "val_every": 100}
+
+
 def run(config: TrainConfig, model_config: ModelConfig | None = None) -> dict:
     """Train according to `config`; returns a summary (steps, best CER, validation history)."""
     return Trainer(config, model_config or ModelConfig()).train()
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> tuple[TrainConfig, ModelConfig]:
+    """The configurations a command line asks for (with `--init`, fine-tuning defaults)."""
     parser = argparse.ArgumentParser(
         prog="python -m ml.train",
         description=__doc__.split("\n\n")[0],
@@ -414,11 +428,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_dataclass_arguments(parser, TrainConfig)
     add_dataclass_arguments(parser, ModelConfig, prefix="model-", skip=("num_classes",))
+    if getattr(parser.parse_known_args(argv)[0], "init", ""):
+        parser.set_defaults(**fine_tune_defaults())
     args = parser.parse_args(argv)
-    summary = run(
-        dataclass_from_args(TrainConfig, args),
-        dataclass_from_args(ModelConfig, args, prefix="model-"),
-    )
+    return (dataclass_from_args(TrainConfig, args),
+            dataclass_from_args(ModelConfig, args, prefix="model-"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    summary = run(*parse(argv))
     print(json.dumps({k: v for k, v in summary.items() if k != "history"}))
     return 0
 

@@ -255,6 +255,18 @@ NOTES_JOB_QUEUE_HOURS = env_int("NOTES_JOB_QUEUE_HOURS", 48)
 NOTES_INSTANT_SECONDS = env_int("NOTES_INSTANT_SECONDS", 60)
 # Requests already waiting for the instant cluster beyond which a new one is refused at once.
 NOTES_INSTANT_QUEUE = env_int("NOTES_INSTANT_QUEUE", 8)
+# Personal models: a user's recognizer fine-tuned on their corrected lines, in the `training`
+# cluster (`Q_CLUSTER_NAME=training manage.py qcluster`; make run starts one). Started by
+# itself once a user has NOTES_PERSONAL_MODEL_EVERY corrected lines more than at their last
+# fine-tune (0: only on request), never with fewer than NOTES_PERSONAL_MODEL_MIN_LINES.
+NOTES_PERSONAL_MODEL_EVERY = env_int("NOTES_PERSONAL_MODEL_EVERY", 100)
+NOTES_PERSONAL_MODEL_MIN_LINES = env_int("NOTES_PERSONAL_MODEL_MIN_LINES", 50)
+NOTES_PERSONAL_MODEL_MINUTES = env_float("NOTES_PERSONAL_MODEL_MINUTES", 10.0, minimum=0.1)
+NOTES_PERSONAL_MODEL_THREADS = env_int("NOTES_PERSONAL_MODEL_THREADS", 1)
+# Replay while fine-tuning (so that a model does not forget other hands): lines rendered in the
+# training fonts (make fonts), plus real lines sampled from a manifest of base training lines.
+NOTES_FONTS_DIR = env_path("NOTES_FONTS_DIR", BASE_DIR / ".cache" / "fonts")
+NOTES_REPLAY_MANIFEST = env_str("NOTES_REPLAY_MANIFEST")
 Q_CLUSTER = {
     "name": "notes",
     "workers": env_int("NOTES_WORKERS", 2),
@@ -277,6 +289,18 @@ Q_CLUSTER["ALT_CLUSTERS"] = {
         "max_attempts": 1,
         "recycle": env_int("NOTES_WORKER_RECYCLE", 200),
         "queue_limit": 10,
+    },
+    # Personal models (recognition/personal/training.py): one fine-tune at a time, niced, on
+    # threads of its own, so that recognition never waits behind training. Not re-delivered
+    # either: a fine-tune whose worker died is failed later (personal_models_expire_stale) and
+    # can be started again.
+    "training": {
+        "workers": 1,
+        "timeout": int(NOTES_PERSONAL_MODEL_MINUTES * 60) + 600,
+        "retry": int(NOTES_PERSONAL_MODEL_MINUTES * 60) + 660,
+        "max_attempts": 1,
+        "recycle": 1,  # a fine-tune leaves hundreds of MB behind: a fresh process each time
+        "queue_limit": 2,
     },
 }
 # The broker: the database (default; delivery receipts, so a dead worker's task is re-run) or

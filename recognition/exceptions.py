@@ -35,3 +35,12 @@ class StorageFullError(UploadError):
 
     def __init__(self, message: str):
         super().__init__(message, code="unavailable")
+
+
+class PersonalModelError(RecognitionAppError):
+    """A personal model cannot be trained or used as asked (too few lines, one already in
+    training, a version that is not better)."""
+
+
+class PersonalModelBusy(PersonalModelError):
+    """The user's model is being trained already."""

@@ -390,3 +390,77 @@ class StaffAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name}: {self.get_action_display()} ({len(self.object_ids)})"
+
+
+# Personal models -----------------------------------------------------------------------------
+# A recognizer fine-tuned on one user's corrected lines (recognition/personal/: services start
+# and choose them, training trains them in the `training` cluster).
+
+
+class PersonalModel(models.Model):
+    """One fine-tuning of a user's recognizer: what it started from, what it learned from, how
+    it measured, and whether it reads this user's notes."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        TRAINING = "training"
+        PROMOTED = "promoted", "Better: promoted"
+        KEPT_OLD = "kept_old", "Not better: old model kept"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="personal_models")
+    # Lineage: the personal model it was fine-tuned from; none means the site's base model,
+    # named in `base_version` either way.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="children")
+    base_version = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The one that reads the owner's notes (at most one; none: the base model).
+    active = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True,
+                              help_text="What started it: automatic or on request.")
+    file = models.CharField(max_length=300, blank=True, help_text="Name in the media storage.")
+    train_lines = models.PositiveIntegerField(null=True, blank=True)
+    held_out_lines = models.PositiveIntegerField(null=True, blank=True)
+    # Corrected lines the owner had when it was queued: what "new corrections" count from.
+    corrections = models.PositiveIntegerField(default=0)
+    # CER on the held-out lines: of the model it started from, and its own.
+    cer_before = models.FloatField(null=True, blank=True)
+    cer_after = models.FloatField(null=True, blank=True)
+    training_seconds = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    ACTIVE = (Status.QUEUED, Status.TRAINING)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner"], condition=models.Q(active=True),
+                                    name="one_active_personal_model"),
+            models.UniqueConstraint(fields=["owner"],
+                                    condition=models.Q(status__in=["queued", "training"]),
+                                    name="one_personal_training_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"personal model {self.pk} of user {self.owner_id}: {self.status}"
+
+    @property
+    def outcome(self) -> str:
+        """Held-out character error rates, before → after: "18% → 7.2%"."""
+        if self.cer_before is None or self.cer_after is None:
+            return ""
+        return f"{_percent(self.cer_before)} → {_percent(self.cer_after)}"
+
+    @property
+    def version(self) -> str:
+        """How recognition jobs name it (RecognitionJob.model_version)."""
+        return f"personal #{self.pk} (from {self.base_version})"[:100]
+
+
+def _percent(rate: float) -> str:
+    return f"{rate:.1%}" if rate < 0.1 else f"{rate:.0%}"

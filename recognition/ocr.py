@@ -5,13 +5,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
+import shutil
+from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 import torch
 from django.conf import settings
+from django.core.files.storage import default_storage
 from PIL import Image
 
 from ml.api import (
+    LM_FILE_NAME,
     MLError,
     PageBudget,
     PageResult,
@@ -20,22 +26,29 @@ from ml.api import (
     recognize_page,
 )
 from recognition.exceptions import RecognitionError
+from recognition.models import PersonalModel
 
 logger = logging.getLogger(__name__)
 
 ERROR_UNREADABLE_PAGE = "Page {number} could not be read: {reason}"
 
 
-@lru_cache(maxsize=2)
-def _recognizer(path: str) -> Recognizer:
+@lru_cache(maxsize=4)
+def _recognizer(path: str, lm_path: str) -> Recognizer:
     torch.set_num_threads(settings.NOTES_MODEL_THREADS)
     logger.info("Loading the recognizer from %s", path)
-    return load_recognizer(path)
+    return load_recognizer(path, lm_path=lm_path)
+
+
+def _lm_path() -> str:
+    # Personal models are read with the site model's language model: they learn a hand, not
+    # a language.
+    return str(settings.NOTES_MODEL_PATH.with_name(LM_FILE_NAME))
 
 
 def recognizer() -> Recognizer:
     """The configured model, loaded once per process (a worker reuses it for every task)."""
-    return _recognizer(str(settings.NOTES_MODEL_PATH))
+    return _recognizer(str(settings.NOTES_MODEL_PATH), _lm_path())
 
 
 def model_version() -> str:
@@ -43,17 +56,60 @@ def model_version() -> str:
     return f"{settings.NOTES_MODEL_PATH.name} {meta.get('created', '')}".strip()[:100]
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """The recognizer that reads one user's notes, and how jobs name it."""
+
+    recognizer: Recognizer
+    version: str
+
+
+def model_for(owner_id: int | None) -> ModelChoice:
+    """The user's personal model when they use one, else the site's; loaded once per process.
+
+    A personal model that cannot be loaded (file lost from the storage, damaged) is logged and
+    the site's model reads instead: the user's notes are read, if less well.
+    """
+    personal = (PersonalModel.objects.filter(owner_id=owner_id, active=True).first()
+                if owner_id is not None else None)
+    if personal is not None:
+        try:
+            return ModelChoice(_recognizer(str(personal_model_path(personal)), _lm_path()),
+                               personal.version)
+        except (MLError, OSError) as err:
+            logger.error("Personal model %s cannot be loaded (%s); reading with the site's model",
+                         personal.pk, err)
+    return ModelChoice(recognizer(), model_version())
+
+
+def personal_model_path(model: PersonalModel) -> Path:
+    """A local file of a personal model: the stored file itself on a local storage, else a
+    copy fetched once into NOTES_DATA_DIR/model-cache (S3 and the like)."""
+    try:
+        return Path(default_storage.path(model.file))
+    except NotImplementedError:
+        local = settings.DATA_DIR / "model-cache" / model.file
+        if not local.exists():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            partial = local.with_name(local.name + f".{os.getpid()}.part")
+            with default_storage.open(model.file, "rb") as source, open(partial, "wb") as out:
+                shutil.copyfileobj(source, out)
+            os.replace(partial, local)
+        return local
+
+
 def page_budget() -> PageBudget:
     """What one page may cost (NOTES_PAGE_SECONDS); the engine's defaults otherwise."""
     return PageBudget(seconds=settings.NOTES_PAGE_SECONDS)
 
 
-def read_page_image(image: Image.Image, number: int) -> PageResult:
-    """Segment and recognize one page image within the page budget; ML failures become
-    RecognitionError. A page that runs out of time comes back `partial`, its remaining lines
-    located but not read."""
+def read_page_image(image: Image.Image, number: int,
+                    reader: Recognizer | None = None) -> PageResult:
+    """Segment and recognize one page image within the page budget (with `reader`, default
+    the site's model); ML failures become RecognitionError. A page that runs out of time
+    comes back `partial`, its remaining lines located but not read."""
     try:
-        return recognize_page(recognizer(), image, budget=page_budget())
+        return recognize_page(reader or recognizer(), image, budget=page_budget())
     except MLError as err:
         raise RecognitionError(ERROR_UNREADABLE_PAGE.format(number=number, reason=err)) from err
 

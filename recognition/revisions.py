@@ -29,6 +29,7 @@ from django.db.models import Max
 from recognition import regions, selectors
 from recognition.exceptions import RecognitionAppError
 from recognition.models import Line, Note, Page, Revision, document_text
+from recognition.personal.services import personal_model_check_after_edit
 from recognition.signals import note_text_changed
 
 ERROR_CONFLICT = (
@@ -142,6 +143,8 @@ def revision_record(*, note: Note, kind: str, author=None, summary: str = "",
                                        summary=summary[:200], **_storage(note, number, entries))
     revision.lines = entries
     transaction.on_commit(lambda: note_text_changed.send(sender=Note, note_id=note.pk))
+    if kind != Revision.Kind.MACHINE:  # a person's lines: maybe time to learn from them
+        transaction.on_commit(lambda: personal_model_check_after_edit(note.owner_id))
     return revision
 
 

@@ -37,13 +37,16 @@ def recognition_run(*, job_id: int) -> None:
     unless its job is queued or running, and stops, storing nothing more, as soon as its job
     is no longer running (failed as stalled, or superseded by a retry).
     """
-    job = _job_claim(job_id)
+    owner_id = (RecognitionJob.objects.filter(pk=job_id)
+                .values_list("note__owner_id", flat=True).first())
+    model = ocr.model_for(owner_id)  # loads it before the job counts as started
+    job = _job_claim(job_id, model.version)
     if job is None:
         return
     note = job.note
     pages = []
     for done, (page, image) in enumerate(note_page_images(note), start=1):
-        result = ocr.read_page_image(image, page.number)
+        result = ocr.read_page_image(image, page.number, model.recognizer)
         _page_store_lines(job, page, result)
         if result.partial:
             logger.warning("Note %s page %s: time ran out, %s line(s) left unread",
@@ -64,11 +67,10 @@ def recognition_run(*, job_id: int) -> None:
                                                         finished=finished, heartbeat=finished)
 
 
-def _job_claim(job_id: int) -> RecognitionJob | None:
+def _job_claim(job_id: int, version: str) -> RecognitionJob | None:
     """Mark the job running (again, when the broker re-delivers it after a crash), or None
     when there is nothing to run: the job is gone, finished, or failed meanwhile (a stalled
     job the user retried: the retry has a job of its own)."""
-    version = ocr.model_version()  # loads the model before the job counts as started
     with transaction.atomic():
         job = (RecognitionJob.objects.select_for_update().select_related("note")
                .filter(pk=job_id).first())

@@ -8,6 +8,7 @@ import time
 from django.db import InterfaceError, OperationalError, close_old_connections
 
 from recognition import runs
+from recognition.personal import training
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +66,12 @@ def recognize_image(name: str, detail: bool) -> dict:
 def expire_stale_jobs() -> int:
     """Scheduled: fail the jobs that the broker gave up on, so no note waits forever."""
     return runs.job_expire_stale()
+
+
+def train_personal_model(model_id: int) -> None:
+    """Fine-tune a user's recognizer (the `training` cluster); failures are recorded on it."""
+    try:
+        training.personal_model_fine_tune(model_id=model_id)
+    except Exception as err:  # the task boundary
+        logger.exception("Personal model %s failed", model_id)
+        training.personal_model_fail(model_id=model_id, error=err)

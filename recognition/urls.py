@@ -2,6 +2,7 @@ from django.urls import path
 
 from recognition import editing, views
 from recognition.exports import views as exchange
+from recognition.personal import views as personal
 from recognition.search import views as search_views
 
 app_name = "recognition"
@@ -37,6 +38,12 @@ urlpatterns = [
     path("notes/<int:pk>/history/<int:number>/", editing.revision_detail, name="revision"),
     path("notes/<int:pk>/history/<int:number>/revert/", editing.revision_revert,
          name="revision-revert"),
+    path("handwriting/", personal.personal_model_page, name="personal-model"),
+    path("handwriting/train/", personal.personal_model_train, name="personal-model-train"),
+    path("handwriting/reread/", personal.personal_model_reread, name="personal-model-reread"),
+    path("handwriting/<int:pk>/use/", personal.personal_model_use, name="personal-model-use"),
+    path("handwriting/standard/use/", personal.personal_model_use,
+         name="personal-model-standard"),
     path("collections/", views.collection_list, name="collections"),
     path("collections/<int:pk>/", views.collection_detail, name="collection"),
     path("collections/<int:pk>/rename/", views.collection_rename, name="collection-rename"),

@@ -5,11 +5,14 @@ be loaded is reported in the worker's log the moment it starts (its jobs then fa
 from __future__ import annotations
 
 import logging
+import os
 
 logger = logging.getLogger(__name__)
 
 
 def worker_started(sender, proc_name: str = "", **kwargs) -> None:
+    if os.environ.get("Q_CLUSTER_NAME") == "training":
+        return  # fine-tunes load the models they train, when they start
     from ml.api import MLError
     from ml.page.segmenter import default_segmenter
     from recognition import ocr

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from recognition import services
-from recognition.models import Collection, Note
+from recognition.models import Collection, Note, PersonalModel
 from tests.conftest import urls_for
 from tests.factories import CollectionFactory
 
@@ -21,7 +21,9 @@ def alice_objects(user, jpeg_upload, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         [note] = services.note_upload(user=user, files=[jpeg_upload()], collection=collection,
                                       title=SECRET_TITLE, tags=["secret"])
-    return {"collection": collection, "note": Note.objects.get(pk=note.pk)}
+    model = PersonalModel.objects.create(owner=user, status=PersonalModel.Status.PROMOTED,
+                                         file="personal-models/1/1.pt", message=SECRET_TITLE)
+    return {"collection": collection, "note": Note.objects.get(pk=note.pk), "model": model}
 
 
 def object_urls(objects) -> list[str]:
@@ -41,6 +43,7 @@ def object_urls(objects) -> list[str]:
         **{name: [note.pk, note.pages.get().lines.first().pk]
            for name in ("line-delete", "line-split", "line-merge", "line-move", "line-region")},
         "line-insert": [note.pk, 1],
+        "personal-model-use": [objects["model"].pk],
     }
     return urls_for("recognition", args_by_name)
 
@@ -55,12 +58,13 @@ def test_another_user_gets_404_on_every_object_url(bob_client, alice_objects, me
     note = Note.objects.get(pk=alice_objects["note"].pk)
     assert note.title == SECRET_TITLE and note.jobs.count() == 1
     assert Collection.objects.get(pk=alice_objects["collection"].pk).name == "Alice's notebook"
+    assert not PersonalModel.objects.filter(active=True).exists()
 
 
 def test_lists_show_only_ones_own_objects(bob_client, alice_objects):
     for url in [reverse("recognition:home"), reverse("recognition:collections"),
                 reverse("recognition:home") + "?tag=secret", reverse("recognition:upload"),
-                reverse("accounts:profile")]:
+                reverse("accounts:profile"), reverse("recognition:personal-model")]:
         html = bob_client.get(url).content.decode()
         assert SECRET_TITLE not in html and "Alice's notebook" not in html, url
 

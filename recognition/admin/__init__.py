@@ -8,7 +8,7 @@ correct lines through `recognition.review`, which uses the owners' editing servi
 
 from django.contrib import admin
 
-from recognition.admin import audit, jobs, lines, notes  # noqa: F401 - they register
+from recognition.admin import audit, jobs, lines, notes, personal  # noqa: F401 - they register
 from recognition.models import Collection, Tag
 
 admin.site.register([Collection, Tag])

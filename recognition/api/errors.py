@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from recognition.exceptions import (
     InstantUnavailable,
     NoteBusyError,
+    PersonalModelBusy,
     RecognitionAppError,
     UploadError,
 )
@@ -48,7 +49,7 @@ def exception_handler(exc, context):
         return Response(error_body("conflict", str(exc), current_revision=exc.current,
                                    current_lines={str(k): v for k, v in exc.lines.items()}),
                         status=409)
-    if isinstance(exc, NoteBusyError):
+    if isinstance(exc, (NoteBusyError, PersonalModelBusy)):
         return Response(error_body("busy", str(exc)), status=409)
     if isinstance(exc, UploadError):
         fields = {"file": exc.problems}

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from recognition.api import exchange, views
+from recognition.personal import api as personal
 
 app_name = "api"
 
@@ -17,6 +18,7 @@ router.register("tags", views.TagViewSet, basename="tag")
 router.register("notes", views.NoteViewSet, basename="note")
 router.register("lines", views.LineViewSet, basename="line")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("personal-models", personal.PersonalModelViewSet, basename="personal-model")
 
 urlpatterns = [
     path("auth/", include("accounts.api_urls")),

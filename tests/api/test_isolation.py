@@ -6,7 +6,7 @@ until it is listed)."""
 import pytest
 
 from recognition import services
-from recognition.models import Collection, Line, Note, Tag
+from recognition.models import Collection, Line, Note, PersonalModel, Tag
 from tests.conftest import urls_for
 from tests.factories import CollectionFactory
 
@@ -21,7 +21,9 @@ def alice_objects(user, jpeg_upload, django_capture_on_commit_callbacks):
                                       title=SECRET, tags=["secret"])
     note = Note.objects.get(pk=note.pk)
     return {"note": note, "collection": collection, "tag": Tag.objects.get(owner=user),
-            "line": Line.objects.filter(page__note=note).first(), "job": note.jobs.get()}
+            "line": Line.objects.filter(page__note=note).first(), "job": note.jobs.get(),
+            "model": PersonalModel.objects.create(owner=user, message=SECRET, file="x.pt",
+                                                  status=PersonalModel.Status.PROMOTED)}
 
 
 def detail_urls(objects) -> list[str]:
@@ -35,6 +37,8 @@ def detail_urls(objects) -> list[str]:
         "line-crop": [objects["line"].pk], "note-export": [note],
         "line-split": [objects["line"].pk], "line-merge": [objects["line"].pk],
         "line-move": [objects["line"].pk], "note-page-lines": [note, 1],
+        "personal-model-detail": [objects["model"].pk],
+        "personal-model-use": [objects["model"].pk],
     }
     return urls_for("api", args_by_name)
 
@@ -51,11 +55,13 @@ def test_another_user_gets_404_everywhere(bob_api, alice_objects, method):
     assert note.title == SECRET and note.revision == 1 and note.jobs.count() == 1
     assert Collection.objects.get(pk=alice_objects["collection"].pk).name == "Alice's notebook"
     assert Line.objects.get(pk=alice_objects["line"].pk).text == alice_objects["line"].text
+    assert not PersonalModel.objects.filter(active=True).exists()
 
 
 def test_lists_hold_only_ones_own(bob_api, alice_objects):
     line_text = alice_objects["line"].text
     for path in ["/api/v1/notes/", "/api/v1/collections/", "/api/v1/tags/", "/api/v1/jobs/",
+                 "/api/v1/personal-models/",
                  f"/api/v1/search/?q={line_text}", "/api/v1/search/?q=diary"]:
         body = bob_api.get(path).json()
         assert body["count"] == 0 and SECRET not in str(body), path

@@ -14,7 +14,7 @@ from packaging.specifiers import SpecifierSet
 
 from tests.deploy.conftest import ROOT, S3_KEYS
 
-APP_SERVICES = {"create-bucket", "migrate", "web", "worker", "instant"}
+APP_SERVICES = {"create-bucket", "migrate", "web", "worker", "instant", "training"}
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 
 

@@ -47,6 +47,22 @@ def test_outdated_compares_with_the_configured_model(notes):
     assert run("--outdated") == "queued 0 note(s)"  # the others are queued now
 
 
+def test_outdated_compares_with_the_model_that_reads_each_owners_notes(notes, user):
+    """Alice reads with a personal model: her notes read by the site's model are outdated,
+    Bob's are not."""
+    from recognition import ocr
+    from recognition.models import PersonalModel
+
+    site = ocr.model_version()
+    RecognitionJob.objects.update(model_version=site)
+    mine = PersonalModel.objects.create(owner=user, status=PersonalModel.Status.PROMOTED,
+                                        file="x.pt", active=True, base_version=site)
+    RecognitionJob.objects.filter(note=notes[1]).update(model_version=mine.version)
+    assert run("--outdated", "--dry-run") == "would queue 1 note(s)"
+    assert run("--outdated") == "queued 1 note(s)"
+    assert Note.objects.get(pk=notes[0].pk).status == "queued"
+
+
 def test_partial_selects_notes_with_a_partly_read_page(notes):
     failed, mine, theirs = notes
     for note, partial in ((mine, False), (mine, True), (theirs, False)):

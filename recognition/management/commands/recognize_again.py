@@ -7,13 +7,14 @@ from django.db.models import OuterRef, Subquery
 
 from recognition import selectors, services
 from recognition.exceptions import NoteBusyError
-from recognition.models import Note, RecognitionJob
+from recognition.models import Note, PersonalModel, RecognitionJob
 
 
 class Command(BaseCommand):
     help = (
         "Queue recognition again for finished notes: all of them, one user's, the failed ones, "
-        "the partly read ones, or those last read by another model than the configured one. "
+        "the partly read ones, or those last read by another model than the one that reads their "
+        "owner's notes now (the configured one, or the owner's personal model). "
         "Corrected lines are kept."
     )
 
@@ -23,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--partial", action="store_true",
                             help="Only notes with a page only partly read (its time ran out).")
         parser.add_argument("--outdated", action="store_true",
-                            help="Only notes last read by another model version.")
+                            help="Only notes last read by another model than the one that "
+                                 "reads their owner's notes now.")
         parser.add_argument("--dry-run", action="store_true", help="Count, queue nothing.")
 
     def handle(self, *args, user=None, failed=False, partial=False, outdated=False,
@@ -37,15 +39,10 @@ class Command(BaseCommand):
             notes = notes.filter(status=Note.Status.FAILED)
         if partial:
             notes = notes.filter(selectors.note_partly_read())
-        if outdated:
-            from recognition import ocr  # loads the model: only when asked
-
-            last_version = RecognitionJob.objects.filter(note=OuterRef("pk")).order_by(
-                "-created").values("model_version")[:1]
-            notes = notes.annotate(last_version=Subquery(last_version)).exclude(
-                last_version=ocr.model_version())
+        notes = notes.select_related("owner")
+        notes = self._outdated(notes) if outdated else notes.iterator()
         queued = 0
-        for note in notes.select_related("owner").iterator():
+        for note in notes:
             if dry_run:
                 queued += 1
                 continue
@@ -56,3 +53,16 @@ class Command(BaseCommand):
             queued += 1
         verb = "would queue" if dry_run else "queued"
         self.stdout.write(f"{verb} {queued} note(s)")
+
+    @staticmethod
+    def _outdated(notes):
+        """Notes last read by another model than the one that reads their owner's notes now:
+        the site's, or the owner's personal model."""
+        from recognition import ocr  # loads the model: only when asked
+
+        site = ocr.model_version()
+        personal = {m.owner_id: m.version for m in PersonalModel.objects.filter(active=True)}
+        last = (RecognitionJob.objects.filter(note=OuterRef("pk")).order_by("-created")
+                .values("model_version")[:1])
+        return (note for note in notes.annotate(last_version=Subquery(last)).iterator()
+                if note.last_version != personal.get(note.owner_id, site))

@@ -148,8 +148,8 @@ def test_a_run_whose_job_was_failed_meanwhile_stores_nothing_more(
     job = queued_note.jobs.get()
     read = ocr.read_page_image
 
-    def read_then_lose_the_job(image, number):
-        result = read(image, number)
+    def read_then_lose_the_job(image, number, reader=None):
+        result = read(image, number, reader)
         RecognitionJob.objects.filter(pk=job.pk).update(status=RecognitionJob.Status.FAILED,
                                                         error=runs.ERROR_INTERRUPTED)
         Note.objects.filter(pk=queued_note.pk).update(status=Note.Status.QUEUED)
