@@ -16,6 +16,7 @@ are then read on the held-out lines as a user's notes are read (beam search with
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import sys
@@ -130,6 +131,8 @@ def fine_tune(
             "fine_tune": {**asdict(recipe), "train_lines": len(writer), "steps": summary["steps"]},
         }
         save_model(out, trainer.model.float(), trainer.charset, metadata, half=True)
+        del trainer  # its fonts, optimizer and data: the two evaluations need the memory
+        gc.collect()
     base_cer = held_out_cer(init, held, lm_path=lm_path, threads=recipe.threads)
     cer = held_out_cer(out, held, lm_path=lm_path, threads=recipe.threads)
     return FineTuneResult(
