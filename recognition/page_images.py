@@ -22,6 +22,8 @@ from recognition.images import jpeg_bytes, pdf_page_scale
 from recognition.models import Note, Page
 
 ERROR_PAGE_UNREADABLE = "Page {number} of the file is damaged and cannot be read."
+ERROR_PAGE_NOT_STORED = ("Page {number} could not be stored: the server is out of space or its "
+                         "storage is unavailable. Retry later.")
 
 Render = Callable[[], Image.Image] | None  # None: the page image is already stored
 
@@ -48,9 +50,21 @@ def image_load(name: str) -> Image.Image:
 
 
 def page_save(note: Note, number: int, image: Image.Image) -> Page:
-    """Store `image` as page `number` of the note (a JPEG) and create its Page row."""
-    name = default_storage.save(f"notes/{note.storage_key}/page-{number:03d}.jpg",
-                                ContentFile(jpeg_bytes(image)))
+    """Store `image` as page `number` of the note (a JPEG) and create its Page row.
+
+    The page has no row yet, so a file under its name is what an earlier run left half-written
+    (a full disk): it is replaced. A write that fails leaves no file either; the run fails with a
+    message the user can act on ("try again later"), not an unexpected error.
+    """
+    name = f"notes/{note.storage_key}/page-{number:03d}.jpg"
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    try:
+        name = default_storage.save(name, ContentFile(jpeg_bytes(image)))
+    except OSError as err:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        raise RecognitionError(ERROR_PAGE_NOT_STORED.format(number=number)) from err
     return Page.objects.create(note=note, number=number, image=name, width=image.width,
                                height=image.height)
 

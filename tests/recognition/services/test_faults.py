@@ -102,3 +102,28 @@ def test_a_database_that_stays_away_fails_the_note_readably(queued_job, monkeypa
     queued_job.refresh_from_db()
     assert queued_job.status == RecognitionJob.Status.FAILED
     assert queued_job.error.startswith("Recognition failed unexpectedly (OperationalError)")
+
+
+def test_a_page_that_cannot_be_stored_fails_readably_and_leaves_no_file(
+        queued_job, settings, media_root, user, django_capture_on_commit_callbacks):
+    """The disk fills between the upload and its recognition: the page JPEG is cut short.
+    Nothing half-written stays; once there is room again, Retry reads the note."""
+    note = queued_job.note
+    before = set(files_under(media_root))
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": f"{__name__}.FullDiskStorage", "OPTIONS": {"location": str(media_root)}}}
+    tasks.recognize_note(queued_job.pk)
+
+    queued_job.refresh_from_db()
+    assert queued_job.status == RecognitionJob.Status.FAILED
+    assert queued_job.error.startswith("Page 1 could not be stored") and "Retry" in \
+        queued_job.error
+    assert set(files_under(media_root)) == before and not note.pages.exists()
+
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(media_root)}}}
+    job = services.note_recognize(user=user, note=note)
+    tasks.recognize_note(job.pk)
+    job.refresh_from_db()
+    assert job.status == RecognitionJob.Status.DONE and note.pages.count() == 1
