@@ -74,7 +74,8 @@ def personal_model_fine_tune(*, model_id: int) -> None:
 
 def _claim(model_id: int) -> PersonalModel | None:
     with transaction.atomic():
-        model = (PersonalModel.objects.select_for_update().select_related("owner", "parent")
+        model = (PersonalModel.objects.select_for_update(of=("self",))
+                 .select_related("owner", "parent")
                  .filter(pk=model_id, status=PersonalModel.Status.QUEUED).first())
         if model is None:
             logger.warning("Personal model %s is not queued: not trained", model_id)
