@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from ml.checkpoint import load_model, save_model
+from ml.checkpoint import save_model
 from ml.cli import add_dataclass_arguments, dataclass_from_args
 from ml.errors import DataError
 from ml.manifest import ManifestEntry, read_manifest, write_manifest
@@ -177,12 +177,6 @@ def held_out_cer(
     for entry, result in zip(entries, results, strict=True):
         counter.add(result.text, entry.text)
     return round(counter.cer, 4)
-
-
-def model_config_of(path: str | Path) -> dict:
-    """The architecture of a model file (what a fine-tune keeps)."""
-    model, _, _ = load_model(path)
-    return model.config.to_dict()
 
 
 def main(argv: list[str] | None = None) -> int:

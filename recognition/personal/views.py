@@ -3,6 +3,7 @@ buttons to train it now, use an earlier version, or go back to the site's model.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,8 +27,8 @@ def personal_model_page(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "outdated": outdated,
         "versions": services.personal_model_list(user=request.user)[:SHOWN],
-        "every": services.settings.NOTES_PERSONAL_MODEL_EVERY,
-        "minutes": services.settings.NOTES_PERSONAL_MODEL_MINUTES,
+        "every": settings.NOTES_PERSONAL_MODEL_EVERY,
+        "minutes": settings.NOTES_PERSONAL_MODEL_MINUTES,
     })
 
 
