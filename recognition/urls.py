@@ -44,6 +44,9 @@ urlpatterns = [
     path("handwriting/<int:pk>/use/", personal.personal_model_use, name="personal-model-use"),
     path("handwriting/standard/use/", personal.personal_model_use,
          name="personal-model-standard"),
+    # Library: bulk actions and saved searches (issue 14)
+    # Live status of many notes at once (issue 14)
+    # Phone capture (issue 14)
     path("collections/", views.collection_list, name="collections"),
     path("collections/<int:pk>/", views.collection_detail, name="collection"),
     path("collections/<int:pk>/rename/", views.collection_rename, name="collection-rename"),

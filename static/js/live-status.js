@@ -1,0 +1,1 @@
+// Live status of notes on every page (issue 14).
