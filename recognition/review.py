@@ -30,10 +30,8 @@ from django.db.models import (
     F,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -45,6 +43,7 @@ from recognition import revisions, services
 from recognition.exceptions import NoteBusyError, RecognitionAppError
 from recognition.models import Line, LineReview, Note, RecognitionJob, Revision, StaffAction
 from recognition.search import crops
+from recognition.selectors import note_last_model_version
 
 PERM_VIEW_LINES = "recognition.view_line"
 PERM_VIEW_NOTES = "recognition.view_note"
@@ -63,20 +62,12 @@ def _check(staff, permission: str) -> None:
 
 # Queues ----------------------------------------------------------------------------------------
 
-def last_model_version(note: str = "pk") -> Subquery:
-    """An annotation: the model version of the note's last job that started (a queued job has
-    none yet); `note` is the path to the note from the annotated rows."""
-    jobs = (RecognitionJob.objects.filter(note=OuterRef(note)).exclude(model_version="")
-            .order_by("-created", "-pk"))
-    return Subquery(jobs.values("model_version")[:1])
-
-
 def line_queue(*, staff) -> QuerySet[Line]:
     """Every user's lines, least confident first, with `model_version` and their review."""
     _check(staff, PERM_VIEW_LINES)
     return (Line.objects
             .select_related("page__note__owner", "page__note__collection", "review__reviewer")
-            .annotate(model_version=last_model_version("page__note"))
+            .annotate(model_version=note_last_model_version("page__note"))
             .order_by("confidence", "-page__note__created", "page__number", "order"))
 
 
@@ -93,7 +84,7 @@ def note_queue(*, staff) -> QuerySet[Note]:
                       corrected_count=Count("pages__lines",
                                             filter=Q(pages__lines__corrected=True)),
                       reviewed_count=Count("pages__lines__review"),
-                      model_version=last_model_version())
+                      model_version=note_last_model_version())
             .order_by(F("mean_confidence").asc(nulls_last=True), "-created"))
 
 
@@ -143,7 +134,7 @@ def model_versions(*, staff) -> list[ModelVersion]:
                       last_used=Max("created"))
             .order_by("-last_used"))
     lines = {row["version"]: row for row in (
-        Line.objects.filter(read=True).annotate(version=last_model_version("page__note"))
+        Line.objects.filter(read=True).annotate(version=note_last_model_version("page__note"))
         .values("version")
         .annotate(lines=Count("pk"), notes=Count("page__note", distinct=True),
                   mean=Avg("confidence")))}

@@ -9,10 +9,10 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from recognition.models import Collection, Line, Note, Page, Revision, Tag
+from recognition.models import Collection, Line, Note, Page, RecognitionJob, Revision, Tag
 
 
 def collection_list(*, user) -> QuerySet[Collection]:
@@ -39,6 +39,16 @@ def note_list(*, user, collection: Collection | None = None,
 def note_partly_read() -> Exists:
     """An annotation of notes: some page of it was only partly read (its time ran out)."""
     return Exists(Page.objects.filter(note=OuterRef("pk"), partial=True))
+
+
+def note_last_model_version(note: str = "pk") -> Subquery:
+    """An annotation: the model version of the note's last job that started (a queued job, or
+    one that failed before its model loaded, has none); `note` is the path to the note from the
+    annotated rows. The review queues, personal models' re-reading and `recognize_again
+    --outdated` all ask "which model read this note last" this one way."""
+    jobs = (RecognitionJob.objects.filter(note=OuterRef(note)).exclude(model_version="")
+            .order_by("-created", "-pk"))
+    return Subquery(jobs.values("model_version")[:1])
 
 
 def note_get(*, user, pk: int) -> Note:

@@ -48,7 +48,7 @@ class NoteFilter(admin.SimpleListFilter):
 
 
 class ModelVersionFilter(admin.SimpleListFilter):
-    """By the model version of the note's last started job (`review.last_model_version`)."""
+    """By the model version of the note's last started job (`selectors.note_last_model_version`)."""
 
     title = "model version"
     parameter_name = "model"

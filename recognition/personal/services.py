@@ -16,12 +16,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from recognition.exceptions import NoteBusyError, PersonalModelBusy, PersonalModelError
-from recognition.models import Line, Note, PersonalModel, RecognitionJob
+from recognition.models import Line, Note, PersonalModel
+from recognition.selectors import note_last_model_version
 from recognition.services import note_recognize
 
 logger = logging.getLogger(__name__)
@@ -145,11 +146,11 @@ def personal_model_check_after_edit(user_id: int) -> None:
 
 def outdated_notes(*, user, version: str) -> QuerySet[Note]:
     """The user's finished notes whose last recognition was by another model than `version`."""
-    last = (RecognitionJob.objects.filter(note=OuterRef("pk")).order_by("-created")
-            .values("model_version")[:1])
-    return (Note.objects.filter(owner=user).exclude(status__in=[Note.Status.QUEUED,
-                                                                Note.Status.PROCESSING])
-            .annotate(last_version=Subquery(last)).exclude(last_version=version))
+    notes = Note.objects.filter(owner=user).exclude(
+        status__in=[Note.Status.QUEUED, Note.Status.PROCESSING])
+    # Notes no model ever read (imported transcriptions) stay as they are.
+    return (notes.annotate(last_version=note_last_model_version())
+            .filter(last_version__isnull=False).exclude(last_version=version))
 
 
 def personal_model_reread(*, user) -> int:

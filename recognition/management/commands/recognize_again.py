@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import OuterRef, Subquery
 
 from recognition import selectors, services
 from recognition.exceptions import NoteBusyError
-from recognition.models import Note, PersonalModel, RecognitionJob
+from recognition.models import Note, PersonalModel
 
 
 class Command(BaseCommand):
@@ -62,7 +61,6 @@ class Command(BaseCommand):
 
         site = ocr.model_version()
         personal = {m.owner_id: m.version for m in PersonalModel.objects.filter(active=True)}
-        last = (RecognitionJob.objects.filter(note=OuterRef("pk")).order_by("-created")
-                .values("model_version")[:1])
-        return (note for note in notes.annotate(last_version=Subquery(last)).iterator()
+        notes = notes.annotate(last_version=selectors.note_last_model_version())
+        return (note for note in notes.iterator()
                 if note.last_version != personal.get(note.owner_id, site))
