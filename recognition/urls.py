@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recognition import editing, views
+from recognition import editing, live, views
 from recognition.exports import views as exchange
 from recognition.personal import views as personal
 from recognition.search import views as search_views
@@ -46,6 +46,7 @@ urlpatterns = [
          name="personal-model-standard"),
     # Library: bulk actions and saved searches (issue 14)
     # Live status of many notes at once (issue 14)
+    path("notes/status/", live.notes_status, name="notes-status"),
     # Phone capture (issue 14)
     path("collections/", views.collection_list, name="collections"),
     path("collections/<int:pk>/", views.collection_detail, name="collection"),

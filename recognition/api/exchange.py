@@ -5,6 +5,7 @@ only translate to and from HTTP)."""
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -31,8 +32,9 @@ ERROR_NOTHING_TO_EXPORT = "There is nothing to export yet: no page has been read
 
 class SearchParamsSerializer(serializers.Serializer):
     q = serializers.CharField(max_length=500, help_text=(
-        'Words; "a phrase"; prefix*; -excluded. Typos are tolerated both ways, and the '
-        "recognizer's alternative readings are searched too (ranked lower)."))
+        'Words; "an exact phrase"; prefix*; -excluded. Typos are tolerated both ways, and the '
+        "recognizer's alternative readings are searched too (ranked lower), except inside "
+        "quotes: a quoted phrase or word is found only as typed (case and punctuation aside)."))
     collection = serializers.IntegerField(required=False, min_value=1)
     tag = serializers.CharField(required=False, max_length=60)
     # "from" is a Python keyword: the field is declared under its URL name below.
@@ -62,6 +64,7 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.FloatField()
     region = serializers.SerializerMethodField()
     crop_url = serializers.SerializerMethodField()
+    web_url = serializers.SerializerMethodField()
 
     def get_region(self, hit) -> list[list[int]]:
         return [[round(x), round(y)] for x, y in hit.polygon]
@@ -69,6 +72,12 @@ class SearchHitSerializer(serializers.Serializer):
     def get_crop_url(self, hit) -> str | None:
         """The line's image, to check the reading by eye; null for a line typed in."""
         return absolute_url(self, "line-crop", hit.line_id) if hit.polygon else None
+
+    def get_web_url(self, hit) -> str:
+        """The note's page in the web app, opened at this line (scrolled to and marked)."""
+        path = reverse("recognition:note", args=[hit.note_id]) + f"#line-{hit.line_id}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class SearchView(GenericAPIView):

@@ -34,10 +34,13 @@ MAX_PHRASE_COMBINATIONS = 64
 def wanted_words(query: Query) -> dict[str, int]:
     """Query words that may be misread in the notes, with their edit budgets.
 
-    The word being completed in a prefix pattern is left exact: "photo*" already matches many.
+    The word being completed in a prefix pattern is left exact: "photo*" already matches many;
+    so are the words of a quoted pattern.
     """
     wanted = {}
     for pattern in query.patterns:
+        if pattern.exact:
+            continue
         for position, word in enumerate(pattern.words):
             if pattern.prefix and position == len(pattern.words) - 1:
                 continue
@@ -66,11 +69,14 @@ def closest(word: str, edits: int, lines: Mapping[str, int],
 
 def pattern_options(pattern: Pattern, variants: Mapping[str, Sequence[Variant]], *,
                     max_edits: int = 2) -> tuple[tuple[str, ...], ...]:
-    """Each position of the pattern: the word as typed, then its variants up to `max_edits`.
+    """Each position of the pattern: the word as typed, then its variants up to `max_edits`
+    (none for a quoted pattern: it is found only as typed).
 
     A phrase whose combinations would exceed MAX_PHRASE_COMBINATIONS keeps the closest variants
     of its most varied words, so both databases search exactly the same combinations.
     """
+    if pattern.exact:
+        return tuple((word,) for word in pattern.words)
     options = [
         (word, *(() if pattern.prefix and i == len(pattern.words) - 1 else
                  (other for other, edits in variants.get(word, ()) if edits <= max_edits)))

@@ -3,7 +3,7 @@
 A line is ranked in the first tier whose condition it meets; each tier's condition is wider
 than the one before:
 
-    EXACT        the words as typed, in the line's text
+    EXACT        the words as typed, in the line's text (all a quoted phrase ever matches)
     NEAR         or words of the user's notes one edit away (a misread "Stanfard")
     FUZZY        or up to the edit budget away (a misread "Stamford" for "Stanford")
     ALTERNATIVE  or a word as typed among the recognizer's alternative readings
@@ -78,6 +78,8 @@ def _exact(pattern: Pattern) -> Term:
 
 def _fuzzy(pattern: Pattern, variants: Mapping[str, Sequence[Variant]], *, max_edits: int = 2,
            alternatives: bool = False) -> Term:
-    # Alternative readings are a bag of words without positions: phrases are not looked up there.
+    # Alternative readings are a bag of words without positions: phrases are not looked up
+    # there; nor is a quoted word, which is wanted as written.
     return Term(options=pattern_options(pattern, variants, max_edits=max_edits),
-                prefix=pattern.prefix, in_alternatives=alternatives and not pattern.is_phrase)
+                prefix=pattern.prefix,
+                in_alternatives=alternatives and not pattern.is_phrase and not pattern.exact)

@@ -1,15 +1,19 @@
 """What a user types into the search box, parsed (the syntax of web search engines).
 
     stanford lecture        lines with both words
-    "machine learning"      the words next to each other, in this order
+    "machine learning"      exactly these words, next to each other, in this order
     photo*                  words starting with "photo"
     -draft                  lines without the word (or -"a phrase", -draft*)
     notes OR minutes        either word
 
 Words are normalized like the index (`text.words`); a written word that normalizes to several
-("e-mail") is a phrase. We parse it ourselves rather than with websearch_to_tsquery because
-SQLite needs the same query, prefixes are not part of that syntax, and each word is widened to
-its near-misses before the database sees it.
+("e-mail") is a phrase. What is quoted is `exact`: found only as typed (case, spacing and
+punctuation aside), never through a similar spelling or an alternative reading, as the search
+page promises; words outside quotes stay typo-tolerant.
+
+We parse it ourselves rather than with websearch_to_tsquery because SQLite needs the same query,
+prefixes are not part of that syntax, and each word is widened to its near-misses before the
+database sees it.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ MIN_PREFIX_LENGTH = 2
 
 @dataclass(frozen=True)
 class Pattern:
-    """A word or phrase to find; with `prefix`, its last word may go on ("photo*")."""
+    """A word or phrase to find; with `prefix`, its last word may go on ("photo*"); `exact`
+    (quoted): only as typed, no near-misses."""
 
     words: tuple[str, ...]
     prefix: bool = False
+    exact: bool = False
 
     @property
     def is_phrase(self) -> bool:
@@ -82,7 +88,8 @@ def parse(q: str) -> Query:
 
 
 def _pattern(match: re.Match) -> tuple[Pattern | None, bool]:
-    if match.group(3) is None:  # a quoted phrase
+    exact = match.group(3) is None
+    if exact:  # a quoted phrase
         negated, raw, prefix = match.group(1) == "-", match.group(2), False
     else:
         raw = match.group(3)
@@ -93,4 +100,4 @@ def _pattern(match: re.Match) -> tuple[Pattern | None, bool]:
     if not words:
         return None, negated
     prefix = prefix and len(words[-1]) >= MIN_PREFIX_LENGTH
-    return Pattern(words=words, prefix=prefix), negated
+    return Pattern(words=words, prefix=prefix, exact=exact), negated

@@ -114,6 +114,7 @@
 
   const renderItem = (line) => {
     const item = document.createElement("li");
+    item.id = "line-" + line.id; // a search hit links here (#line-<id>)
     item.dataset.line = line.id;
     item.dataset.text = line.text;
     item.dataset.url = urlFor(editor.dataset.lineUrl, line.id);
@@ -610,6 +611,28 @@
 
   // Everything rendered from the model from here on (the unsure words get their indexes).
   pages.forEach(renderPage);
+
+  // A search hit opens the note at its line (#line-<id>): the line is scrolled to the middle
+  // of the screen (beside it, on a wide screen, the page image with its region), both are
+  // marked, and the focus moves to the line, where keyboard and screen reader users go on.
+  const TARGET = /^#line-(\d+)$/;
+  const LINE_GONE = "The line you followed is no longer in this note.";
+  const showTarget = () => {
+    editor.querySelectorAll(".hit-target").forEach((el) => el.classList.remove("hit-target"));
+    const match = TARGET.exec(window.location.hash);
+    if (!match) return;
+    const item = itemOf(match[1]);
+    if (!item) {
+      announce(LINE_GONE);
+      return;
+    }
+    editor.querySelectorAll('[data-line="' + match[1] + '"]')
+      .forEach((el) => el.classList.add("hit-target"));
+    item.scrollIntoView({ block: "center" });
+    item.focus({ preventScroll: true });
+  };
+  window.addEventListener("hashchange", showTarget);
+  showTarget();
 
   window.NoteLines = {
     editor: editor, editable: editable, lines: lines, pages: pages, urlFor: urlFor, post: post,

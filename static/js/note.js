@@ -1,34 +1,42 @@
-// The note page: live recognition status, and zoom and pan on the page image. The lines and
-// their correction are note-lines.js; splitting, merging, moving and regions note-structure.js.
+// The note page: what it does with the live status of its recognition (live-status.js polls),
+// the header's revision link, and zoom and pan on the page image. The lines and their
+// correction are note-lines.js; splitting, merging, moving and regions note-structure.js.
 // Without JavaScript the page still shows everything and "Edit text" edits the whole text in a
 // form.
 (function () {
   "use strict";
 
-  // Live status while recognition runs ---------------------------------------------------------
-  const box = document.querySelector("[data-status-url]");
-  if (box && ["queued", "processing"].includes(box.dataset.status)) {
-    const label = box.querySelector("[data-status-label]");
-    const bar = box.querySelector("[data-progress]");
-    const text = box.querySelector("[data-progress-text]");
-    const poll = async () => {
-      try {
-        const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
-        if (response.ok) {
-          const state = await response.json();
-          label.textContent = state.status;
-          label.className = "status status-" + state.status;
-          if (bar) bar.value = state.progress;
-          if (text) text.textContent = state.pages_done + " / " + state.pages_total + " pages";
-          if (state.status === "done" || state.status === "failed") {
-            window.location.reload();
-            return;
-          }
-        }
-      } catch (error) { /* the next poll tries again */ }
-      setTimeout(poll, 2000);
+  // Live status while recognition runs: live-status.js polls for every note on a page, this
+  // one's status box included ([data-note-status]); here, what the note page does with it.
+  const box = document.querySelector("[data-status-box]");
+  if (box) {
+    box.addEventListener("note-status", (event) => {
+      const state = event.detail.state;
+      if (state.status === "done" || state.status === "failed") {
+        event.preventDefault(); // no toast: this page shows the note, read, once reloaded
+        window.location.reload();
+        return;
+      }
+      // The worker stored the first page image: show it instead of the upload's thumbnail.
+      const preview = document.querySelector("[data-preview-image]");
+      if (preview && state.preview && preview.getAttribute("src") !== state.preview) {
+        preview.setAttribute("src", state.preview);
+      }
+    });
+  }
+
+  // The header's "revision N" link follows the saves of the lines (note-lines.js and
+  // note-structure.js write the revision the server answered into [data-editor]).
+  const editorBox = document.querySelector("[data-editor]");
+  const revisionLink = document.querySelector("[data-revision-link]");
+  if (editorBox && revisionLink) {
+    const showRevision = () => {
+      const revision = Number(editorBox.dataset.revision) || 0;
+      revisionLink.querySelector("[data-revision-number]").textContent = String(revision);
+      revisionLink.hidden = revision === 0;
     };
-    setTimeout(poll, 1500);
+    new MutationObserver(showRevision).observe(editorBox,
+      { attributes: true, attributeFilter: ["data-revision"] });
   }
 
   // Zoom and pan on the page image (the lines: note-lines.js; their structure:

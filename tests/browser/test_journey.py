@@ -98,12 +98,12 @@ class StatusWatch:
     before the test gets there)."""
 
     def __init__(self, page, url: str, note: Note):
-        status_path = reverse("recognition:note-status", args=[note.pk])
+        status_path = reverse("recognition:notes-status")
         self.loads: list[str] = []
         self.polls: list[tuple[int, str]] = []
         page.on("framenavigated",
                 lambda frame: frame == page.main_frame and self.loads.append(frame.url))
-        page.on("response", lambda r: r.url.endswith(status_path) and self.polls.append(
+        page.on("response", lambda r: status_path in r.url and self.polls.append(
             (r.status, r.headers.get("content-type", ""))))
         # The HTML alone decides whether note.js polls: it must come before recognition ends.
         response = page.goto(url + reverse("recognition:note", args=[note.pk]),
@@ -112,7 +112,7 @@ class StatusWatch:
 
 
 def watch_until_recognized(page, watch: StatusWatch) -> None:
-    """The status area follows recognition (note.js polls the status URL) until it is done;
+    """The status area follows recognition (live-status.js polls the status URL) until it is done;
     note.js then reloads the page, where the lines are editable."""
     assert watch.first_status in ("queued", "processing"), "recognized before the page loaded"
     expect(page.locator('[data-editor][data-editable="1"]')).to_be_attached(
@@ -180,7 +180,7 @@ def test_a_visitors_journey_stays_private(live_server, chromium, uploads):
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=crop.element_handle())
 
     hit.get_by_role("link", name="lecture").click()
-    assert page.url == note_url
+    assert page.url == f"{note_url}#line-{line.pk}"  # the note, opened at the line found
     assert FIX in export_pdf_text(page)
 
     page.get_by_role("button", name="Log out").click()

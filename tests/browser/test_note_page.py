@@ -3,6 +3,7 @@
 Skipped where there is no Chromium (`apt install chromium`): a fresh machine runs the rest.
 """
 
+import re
 import shutil
 
 import pytest
@@ -106,3 +107,23 @@ def test_zoom_and_phone_layout(live_server, browser_page, note):
     zoom_box = page.locator(".zoom").bounding_box()
     image_box = svg.bounding_box()
     assert image_box["y"] <= zoom_box["y"] <= image_box["y"] + image_box["height"]
+
+
+def test_the_revision_link_follows_inline_saves(live_server, browser_page, note):
+    page = browser_page
+    page.goto(live_server.url + reverse("recognition:note", args=[note.pk]))
+    link = page.locator(".note-head").get_by_role("link", name=re.compile(r"^revision \d+$"))
+    playwright.expect(link).to_have_text("revision 1")
+    first = page.locator("li[data-line]").nth(0)
+    first.click()
+    first.locator("input").fill("Groceries for Sunday")
+    first.locator("input").press("Enter")
+    playwright.expect(link).to_have_text("revision 2")
+    assert link.get_attribute("href") == reverse("recognition:note-history", args=[note.pk])
+
+
+def test_each_line_can_be_linked_to(live_server, browser_page, note):
+    page = browser_page
+    page.goto(live_server.url + reverse("recognition:note", args=[note.pk]))
+    ids = page.locator("li[data-line]").evaluate_all("items => items.map(li => li.id)")
+    assert ids == [f"line-{line.pk}" for line in lines_of(note)]

@@ -23,6 +23,18 @@ def test_tiers_that_add_nothing_are_left_out():
     assert [tier for tier, _ in tiers(parse('"machine learning"'), {})] == [Tier.EXACT]
 
 
+def test_a_quoted_phrase_keeps_its_words_as_typed_in_every_tier():
+    result = tiers(parse('"stanford university" stanford'), VARIANTS)
+    assert [tier for tier, _ in result] == [Tier.EXACT, Tier.NEAR, Tier.FUZZY, Tier.ALTERNATIVE]
+    assert {c.terms[0].options for _, c in result} == {(("stanford",), ("university",))}
+    assert result[-1][1].terms[1].options == (("stanford", "stamford", "stafford"),)
+
+
+def test_a_quoted_word_is_neither_widened_nor_looked_up_among_alternatives():
+    [(tier, condition)] = tiers(parse('"stanford"'), VARIANTS)
+    assert tier == Tier.EXACT and condition.terms == (Term(options=(("stanford",),)),)
+
+
 def test_fts_query_restricts_columns_and_spells_out_phrase_variants():
     condition = Condition(
         groups=((Term(options=(("stanford", "stamford"), ("university",))),),

@@ -67,8 +67,8 @@ class TestTypos:
         assert texts(search(user, "univeristy")) == ["Lecture at Stamford University"]
         assert texts(search(user, "Stnaford campsu")) == ["the photographs of Stanford campus"]
 
-    def test_a_misread_phrase_is_found(self, user, lecture):
-        assert texts(search(user, '"stanford university"')) == ["Lecture at Stamford University"]
+    def test_a_misread_phrase_is_found_when_not_quoted(self, user, lecture):
+        assert texts(search(user, "stanford-university")) == ["Lecture at Stamford University"]
 
     def test_fewer_edits_are_allowed_in_short_words(self, user, make_note):
         make_note(user, ["tree house", "a bee sat"])
@@ -83,6 +83,36 @@ class TestTypos:
 
     def test_a_prefix_is_not_fuzzy(self, user, lecture):
         assert search(user, "phtoo*") == []
+
+
+@pytest.mark.django_db
+class TestExactPhrases:
+    def test_a_quoted_phrase_finds_only_lines_with_exactly_that_phrase(self, user, make_note):
+        make_note(user, ["Lecture at Stamford University", "Stanford University library",
+                         "a Stanford and a University"])
+        hits = search(user, '"stanford university"')
+        assert [(h.text, h.match) for h in hits] == [("Stanford University library", "exact")]
+
+    def test_a_quoted_phrase_ignores_case_spacing_and_punctuation(self, user, make_note):
+        make_note(user, ["see: STANFORD,   University (main)"])
+        assert texts(search(user, '"Stanford  university"')) == [
+            "see: STANFORD,   University (main)"]
+
+    def test_a_quoted_phrase_matches_accents_as_the_index_normalizes_them(self, user, make_note):
+        make_note(user, ["Café Noir menu", "Cafe Noir menu"])
+        assert texts(search(user, '"CAFÉ noir"')) == ["Café Noir menu"]
+
+    def test_a_quoted_word_skips_similar_spellings_and_alternative_readings(self, user,
+                                                                            make_note):
+        make_note(user, ["Stanford again", "a Stanfrd visit",
+                         ("the Sxxxxord office", {"Sxxxxord": ["Stanford"]})])
+        assert [(h.text, h.match) for h in search(user, '"stanford"')] == [
+            ("Stanford again", "exact")]
+
+    def test_words_outside_the_quotes_stay_typo_tolerant(self, user, make_note):
+        make_note(user, ["machine learning at Stamford", "machine lerning at Stanford"])
+        hits = search(user, '"machine learning" stanford')
+        assert [(h.text, h.match) for h in hits] == [("machine learning at Stamford", "fuzzy")]
 
 
 @pytest.mark.django_db

@@ -10,11 +10,17 @@ def test_words_must_all_match():
 
 def test_quotes_make_a_phrase():
     assert parse('"Machine  Learning" notes').groups == (
-        (Pattern(("machine", "learning")),), (Pattern(("notes",)),))
+        (Pattern(("machine", "learning"), exact=True),), (Pattern(("notes",)),))
+
+
+def test_quoted_words_are_exact_and_others_are_not():
+    query = parse('"Stanford" lecture e-mail')
+    assert [pattern.exact for pattern in query.patterns] == [True, False, False]
 
 
 def test_an_unclosed_quote_runs_to_the_end():
-    assert parse('"machine learning').groups == ((Pattern(("machine", "learning")),),)
+    assert parse('"machine learning').groups == (
+        (Pattern(("machine", "learning"), exact=True),),)
 
 
 def test_a_star_asks_for_a_prefix():
@@ -28,7 +34,7 @@ def test_a_one_letter_prefix_is_a_word():
 def test_a_minus_excludes_words_and_phrases():
     query = parse('lecture -draft -"old version"')
     assert query.groups == ((Pattern(("lecture",)),),)
-    assert query.excluded == (Pattern(("draft",)), Pattern(("old", "version")))
+    assert query.excluded == (Pattern(("draft",)), Pattern(("old", "version"), exact=True))
 
 
 def test_or_joins_neighbours_into_one_group():

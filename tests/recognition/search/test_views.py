@@ -56,6 +56,23 @@ def test_search_page_shows_hits_with_snippet_note_and_line_image(alice_client, p
 
 
 @pytest.mark.django_db
+def test_search_hits_link_to_their_line_on_the_note_page(alice_client, photographed_note):
+    line = photographed_note.pages.get().lines.get(order=0)
+    html = alice_client.get(SEARCH, {"q": "stamford"}).content.decode()
+    target = reverse("recognition:note", args=[photographed_note.pk]) + f"#line-{line.pk}"
+    assert html.count(f'href="{target}"') == 2  # the line's image and the note's title
+
+
+@pytest.mark.django_db
+def test_search_page_shows_no_similar_spellings_for_a_quoted_phrase(alice_client, user,
+                                                                     make_note):
+    make_note(user, ["Meeting at Stamford", "Meeting at Stanford"])
+    html = alice_client.get(SEARCH, {"q": '"at stanford"'}).content.decode()
+    assert "1 line found" in html and "Meeting <mark>at Stanford</mark>" in html
+    assert "Meeting at Stamford" not in html and 'class="match"' not in html
+
+
+@pytest.mark.django_db
 def test_search_page_pages_through_hits(alice_client, user, make_note):
     make_note(user, [f"orbit line {n}" for n in range(25)])
     html = alice_client.get(SEARCH, {"q": "orbit"}).content.decode()
@@ -128,3 +145,11 @@ def test_line_crop_is_404_under_another_note(alice_client, user, photographed_no
     line = photographed_note.pages.get().lines.get(order=0)
     url = reverse("recognition:line-crop", args=[other.pk, line.pk])
     assert alice_client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_api_search_hits_carry_the_web_page_of_their_line(alice_client, photographed_note):
+    line = photographed_note.pages.get().lines.get(order=0)
+    [hit] = alice_client.get(reverse("api:search"), {"q": "stamford"}).json()["results"]
+    assert hit["web_url"] == "http://testserver" + reverse(
+        "recognition:note", args=[photographed_note.pk]) + f"#line-{line.pk}"
