@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from recognition import editing, live, views
 from recognition.exports import views as exchange
@@ -48,6 +48,7 @@ urlpatterns = [
     # Live status of many notes at once (issue 14)
     path("notes/status/", live.notes_status, name="notes-status"),
     # Phone capture (issue 14)
+    path("capture/", include("recognition.capture_views")),
     path("collections/", views.collection_list, name="collections"),
     path("collections/<int:pk>/", views.collection_detail, name="collection"),
     path("collections/<int:pk>/rename/", views.collection_rename, name="collection-rename"),

@@ -35,6 +35,18 @@ def error_body(code: str, message: str, fields: dict | None = None, **extra) -> 
     return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
 
 
+ERROR_FIELDS = "Some fields are not valid."
+
+
+def form_error_body(form, code: str = "invalid", message: str | None = None) -> dict:
+    """A Django form's errors in the same shape (non-field ones under "non_field"): the JSON
+    answers of the HTML pages (an upload, a capture) read like the API's."""
+    fields = {("non_field" if name == "__all__" else name): [str(e) for e in errors]
+              for name, errors in form.errors.items()}
+    texts = [text for errors in fields.values() for text in errors]
+    return error_body(code, message or (texts[0] if len(texts) == 1 else ERROR_FIELDS), fields)
+
+
 def _flatten(detail) -> dict:
     """DRF validation detail -> {field: [messages]} (non-field errors under "non_field")."""
     if isinstance(detail, dict):
@@ -72,7 +84,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.values()))[0] if fields else "Invalid input."
-        message = first if list(fields) == ["non_field"] else "Some fields are not valid."
+        message = first if list(fields) == ["non_field"] else ERROR_FIELDS
         response.data = error_body("invalid", message, fields)
         return response
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)

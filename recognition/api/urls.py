@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from recognition.api import exchange, views
+from recognition.api.capture import NoteCaptureApi
 from recognition.personal import api as personal
 
 app_name = "api"
@@ -27,5 +28,6 @@ urlpatterns = [
     path("lines/<int:pk>/crop/", exchange.LineCropView.as_view(), name="line-crop"),
     path("notes/<int:pk>/export/", exchange.NoteExportView.as_view(), name="note-export"),
     path("notes/import/", exchange.NoteImportView.as_view(), name="note-import"),
+    path("notes/capture/", NoteCaptureApi.as_view(), name="note-capture"),
     path("", include(router.urls)),
 ]
