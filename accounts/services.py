@@ -30,8 +30,14 @@ PRUNE_EVERY_SECONDS = 3600
 @transaction.atomic
 def token_rotate(*, user) -> Token:
     """Replace the user's API token with a new one (the old one stops working at once)."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+    return token_issue(user=user)[0]
+
+
+@transaction.atomic
+def token_issue(*, user) -> tuple[Token, bool]:
+    """A new API token for the user, and whether it replaced one (which stops working)."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user), bool(deleted)
 
 
 def token_revoke(*, user) -> None:

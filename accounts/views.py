@@ -20,6 +20,13 @@ from accounts import services, throttle
 from accounts.clients import client_of
 from accounts.forms import SignupForm, ThrottledAuthenticationForm
 
+# The key of a token just made waits in the session for the one profile page that shows it.
+TOKEN_ONCE_KEY = "accounts:token-once"
+TOKEN_CREATED = "Your API token was created. Copy it now: it is shown only this once."
+TOKEN_REPLACED = ("A new API token was created and the old one no longer works. "
+                  "Copy it now: it is shown only this once.")
+TOKEN_REVOKED = "API token revoked."
+
 
 def _mark_throttled(response: HttpResponse, form) -> HttpResponse:
     """429 and Retry-After when the form refused a throttled log-in."""
@@ -87,19 +94,25 @@ class ThrottledPasswordResetView(PasswordResetView):
         return {"domain": site.netloc, "site_name": site.netloc, "protocol": site.scheme}
 
 
-@never_cache  # the page shows the API token: no copy in any cache
+@never_cache  # the page may show a new API token: no copy in any cache
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     token = Token.objects.filter(user=request.user).first()
-    return render(request, "accounts/profile.html", {"token": token})
+    new_key = request.session.pop(TOKEN_ONCE_KEY, None)
+    return render(request, "accounts/profile.html", {
+        "token": token,
+        # Only the token that still exists is shown (not one replaced or revoked meanwhile).
+        "new_key": new_key if token is not None and new_key == token.key else None,
+    })
 
 
 @never_cache
 @login_required
 @require_POST
 def token_rotate(request: HttpRequest) -> HttpResponse:
-    services.token_rotate(user=request.user)
-    messages.success(request, "A new API token was created; the old one no longer works.")
+    token, replaced = services.token_issue(user=request.user)
+    request.session[TOKEN_ONCE_KEY] = token.key
+    messages.success(request, TOKEN_REPLACED if replaced else TOKEN_CREATED)
     return redirect("accounts:profile")
 
 
@@ -107,5 +120,6 @@ def token_rotate(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest) -> HttpResponse:
     services.token_revoke(user=request.user)
-    messages.success(request, "API token revoked.")
+    request.session.pop(TOKEN_ONCE_KEY, None)
+    messages.success(request, TOKEN_REVOKED)
     return redirect("accounts:profile")
