@@ -40,7 +40,8 @@ class UploadForm(_OwnedCollectionMixin, forms.Form):
     collection = forms.ModelChoiceField(queryset=Collection.objects.none(), required=False,
                                         empty_label="Inbox")
     title = forms.CharField(max_length=200, required=False,
-                            help_text="Default: the file name.")
+                            help_text="Default: the file name. With several files, each "
+                                      "note's title ends with its file's name.")
     tags = forms.CharField(max_length=500, required=False, help_text="Comma-separated.")
     note_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -39,6 +39,26 @@ class Tag(models.Model):
         return self.name
 
 
+class SavedSearch(models.Model):
+    """A named set of library filters: the query string of the notes list (issue 14)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="saved_searches")
+    name = models.CharField(max_length=100)
+    query = models.CharField(max_length=1000, blank=True,
+                             help_text="The filters as a query string: status=done&sort=title.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_saved_search_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Note(models.Model):
     """One upload (a photo or a PDF) and the text recognized in it."""
 

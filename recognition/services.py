@@ -128,9 +128,11 @@ def note_upload(
         with transaction.atomic():
             target = collection or collection_default(user=user)
             tag_objects = _tags(user, tags)
+            titles = _note_titles(title, [check.name for check in checked])
             notes = [
-                _note_create(user, upload, check, target, title, tag_objects, note_date, stored)
-                for upload, check in zip(files, checked, strict=True)
+                _note_create(user, upload, check, target, note_title, tag_objects, note_date,
+                             stored)
+                for upload, check, note_title in zip(files, checked, titles, strict=True)
             ]
     except BaseException:
         for name in stored:
@@ -139,12 +141,33 @@ def note_upload(
     return notes
 
 
+def _note_titles(title: str, names: list[str]) -> list[str]:
+    """One title per file, distinct within the batch: the title given for a single file; for
+    several, "title – file name stem" (with no title, the stem); "(2)", "(3)"... where two
+    files still share one (the same file name twice)."""
+    title = clean_label(title)
+    stems = [clean_label(name.rsplit(".", 1)[0]) or name for name in names]
+    if title and len(names) == 1:
+        wanted = [title[:200]]
+    elif title:
+        wanted = [f"{title[:200 - len(stem) - 3].rstrip()} – {stem}"[:200] for stem in stems]
+    else:
+        wanted = [stem[:200] for stem in stems]
+    seen: dict[str, int] = {}
+    titles = []
+    for name in wanted:
+        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
+        count = seen[name.casefold()]
+        titles.append(name if count == 1 else f"{name[:200 - len(str(count)) - 3]} ({count})")
+    return titles
+
+
 def _note_create(user, upload, check: CheckedUpload, collection, title, tags, note_date,
                  stored: list[str]) -> Note:
     note = Note(
         owner=user,
         collection=collection,
-        title=(clean_label(title) or clean_label(check.name.rsplit(".", 1)[0]))[:200],
+        title=title,
         note_date=note_date,
         original_name=check.name,
         kind=check.kind,

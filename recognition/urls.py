@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from recognition import editing, live, views
 from recognition.exports import views as exchange
+from recognition.library import views as library
 from recognition.personal import views as personal
 from recognition.search import views as search_views
 
@@ -45,6 +46,9 @@ urlpatterns = [
     path("handwriting/standard/use/", personal.personal_model_use,
          name="personal-model-standard"),
     # Library: bulk actions and saved searches (issue 14)
+    path("library/bulk/", library.library_bulk, name="library-bulk"),
+    path("library/searches/", library.saved_search_save, name="saved-search-save"),
+    path("library/searches/delete/", library.saved_search_delete, name="saved-search-delete"),
     # Live status of many notes at once (issue 14)
     path("notes/status/", live.notes_status, name="notes-status"),
     # Phone capture (issue 14)

@@ -17,39 +17,32 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recognition import selectors, services
-from recognition.api.errors import UPLOAD_STATUS, error_body
+from recognition.api.errors import UPLOAD_STATUS, error_body, form_error_body
 from recognition.exceptions import NoteBusyError, UploadError
 from recognition.exports.registry import FORMATS
 from recognition.files import file_response
 from recognition.forms import CollectionForm, NoteEditForm, UploadForm
+from recognition.landing import landing_page
+from recognition.library.views import library_context, notes_count
 
-ERROR_FIELDS = "Some fields are not valid."
 ERROR_NOT_FOUND = "Not found."
+UPLOADED = "{notes} uploaded; recognition started."
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _form_error_body(form, code: str, message: str | None) -> dict:
-    """A form's errors as the API reports a validation error (non-field ones: "non_field")."""
-    fields = {("non_field" if name == "__all__" else name): [str(e) for e in errors]
-              for name, errors in form.errors.items()}
-    texts = [text for errors in fields.values() for text in errors]
-    return error_body(code, message or (texts[0] if len(texts) == 1 else ERROR_FIELDS), fields)
-
-
-@login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    tag = request.GET.get("tag") or None
-    return render(request, "recognition/home.html", {
-        "notes": selectors.note_list(user=request.user, tag=tag)[:200],
-        "collections": selectors.collection_list(user=request.user),
-        "tags": selectors.tag_list(user=request.user),
-        "tag": tag,
-        "form": UploadForm(user=request.user),
-    })
+    """The user's notes as a library: filters, sort, pages, bulk actions (recognition.library);
+    for a visitor who is not logged in, the landing page."""
+    if not request.user.is_authenticated:
+        return landing_page(request)
+    context = library_context(request)
+    return render(request, "recognition/home.html",
+                  {**context, "form": UploadForm(user=request.user)},
+                  status=400 if context["filter_errors"] else 200)
 
 
 @login_required
@@ -69,14 +62,15 @@ def note_upload(request: HttpRequest) -> HttpResponse:
         else:
             target = (reverse("recognition:note", args=[notes[0].pk]) if len(notes) == 1
                       else reverse("recognition:collection", args=[notes[0].collection_id]))
+            # Also for upload.js (JSON): the page it goes to next shows the message.
+            messages.success(request, UPLOADED.format(notes=notes_count(len(notes))))
             if _wants_json(request):
                 return JsonResponse({"notes": [n.pk for n in notes], "redirect": target},
                                     status=201)
-            messages.success(request, f"{len(notes)} note(s) uploaded; recognition started.")
             return redirect(target)
     status = UPLOAD_STATUS.get(code, 400) if request.method == "POST" else 200
     if status != 200 and _wants_json(request):
-        return JsonResponse(_form_error_body(form, code, message), status=status)
+        return JsonResponse(form_error_body(form, code, message), status=status)
     return render(request, "recognition/upload.html", {"form": form}, status=status)
 
 
@@ -170,13 +164,14 @@ def collection_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def collection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     collection = selectors.collection_get(user=request.user, pk=pk)
+    context = library_context(request, collection=collection)
     return render(request, "recognition/collection_detail.html", {
+        **context,
         "collection": collection,
-        "notes": selectors.note_list(user=request.user, collection=collection),
         "form": CollectionForm(initial={"name": collection.name}),
         "upload_form": UploadForm(user=request.user, initial={"collection": collection}),
         "export_formats": [(f.name, f.label) for f in FORMATS.values()],
-    })
+    }, status=400 if context["filter_errors"] else 200)
 
 
 @login_required

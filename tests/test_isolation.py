@@ -87,3 +87,76 @@ def test_media_is_not_served_from_a_public_path(bob_client, client, alice_object
 def test_admin_is_for_staff_only(bob_client, alice_objects):
     response = bob_client.get(reverse("admin:recognition_note_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_live_status_answers_nothing_about_another_users_notes(bob_client, alice_objects):
+    note = alice_objects["note"]
+    response = bob_client.get(reverse("recognition:notes-status"), {"ids": str(note.pk)})
+    assert response.status_code == 200 and response.json() == {"notes": []}
+    assert SECRET_TITLE.encode() not in response.content
+
+
+def test_live_status_sends_anonymous_visitors_to_log_in(client, alice_objects):
+    response = client.get(reverse("recognition:notes-status"),
+                          {"ids": str(alice_objects["note"].pk)})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+# Phone capture and the installable app (issue 14) ------------------------------------------------
+
+def test_capture_into_another_users_collection_is_refused(bob_client, alice_objects, jpeg_upload):
+    collection = alice_objects["collection"]
+    response = bob_client.post(reverse("recognition:capture"),
+                               {"page": [jpeg_upload("page-1.jpg")], "collection": collection.pk},
+                               HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["collection"]
+    assert collection.notes.count() == 1 and Note.objects.count() == 1
+
+
+def test_capture_page_lists_only_ones_own_collections(bob_client, alice_objects):
+    html = bob_client.get(reverse("recognition:capture")).content.decode()
+    assert "Alice's notebook" not in html
+    assert f'value="{alice_objects["collection"].pk}"' not in html
+
+
+def test_pwa_files_hold_nothing_of_any_user(bob_client, client, alice_objects):
+    for url in ("/manifest.webmanifest", "/sw.js", "/offline/"):
+        anonymous = client.get(url)
+        assert anonymous.status_code == 200, url
+        assert SECRET_TITLE not in anonymous.content.decode(), url
+    assert bob_client.get("/sw.js").content == client.get("/sw.js").content
+
+
+# The library (issue 14): bulk actions and saved searches take ids in the POST body, not the
+# path; another user's ids are left alone, and a saved search of theirs is a 404.
+
+LIBRARY_ACTIONS = [("move", {}), ("tag_add", {"tag": "pwned"}), ("tag_remove", {"tag": "secret"}),
+                   ("recognize", {}), ("delete", {"confirm": "on"}), ("export", {"format": "txt"})]
+
+
+@pytest.mark.parametrize("action,extra", LIBRARY_ACTIONS)
+def test_bulk_actions_never_touch_another_users_notes(bob_client, other_user, alice_objects,
+                                                      action, extra):
+    note = alice_objects["note"]
+    if action == "move":
+        extra = {"collection": CollectionFactory(owner=other_user).pk}
+    response = bob_client.post(reverse("recognition:library-bulk"),
+                               {"action": action, "notes": [note.pk], "next": "/", **extra},
+                               follow=True)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert SECRET_TITLE.encode() not in body
+    note = Note.objects.get(pk=note.pk)
+    assert note.title == SECRET_TITLE and note.jobs.count() == 1
+    assert note.collection == alice_objects["collection"]
+    assert [t.name for t in note.tags.all()] == ["secret"]
+
+
+def test_another_users_saved_search_is_404(bob_client, user, alice_objects):
+    from recognition.models import SavedSearch
+
+    search = SavedSearch.objects.create(owner=user, name=SECRET_TITLE, query="tag=secret")
+    response = bob_client.post(reverse("recognition:saved-search-delete"), {"search": search.pk})
+    assert response.status_code == 404 and SavedSearch.objects.filter(pk=search.pk).exists()
+    assert SECRET_TITLE not in bob_client.get(reverse("recognition:home")).content.decode()

@@ -71,14 +71,25 @@ def collection_export(fmt: ExportFormat, documents: Iterable[Document], out: Bin
     count = 0
     with zipfile.ZipFile(out, "w") as archive:
         for document in documents:
-            stem = file_stem(document)
-            if stem.casefold() in used:  # two notes of one title: the id tells them apart
-                stem = f"{stem} ({document.id})"
+            stem = unique_stem(file_stem(document), document.id, used)
             used.add(stem.casefold())
             for export in document_files(fmt, document, stem):
                 _add(archive, export, document.updated)
             count += 1
     return count
+
+
+def unique_stem(stem: str, note_id: int, used: set[str]) -> str:
+    """`stem`, or when a note before took it (case aside: Windows and macOS would overwrite
+    one file with the other), "stem (id)"; when even that is taken (a note titled
+    "Letter (12)" beside note 12 titled "Letter"), "stem (id-2)", "stem (id-3)"..."""
+    if stem.casefold() not in used:
+        return stem
+    candidate, n = f"{stem} ({note_id})", 1
+    while candidate.casefold() in used:
+        n += 1
+        candidate = f"{stem} ({note_id}-{n})"
+    return candidate
 
 
 def _add(archive: zipfile.ZipFile, export: ExportFile, when: dt.datetime | None) -> None:

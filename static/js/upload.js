@@ -7,6 +7,10 @@
     const errors = form.querySelector("[data-errors]");
     const button = form.querySelector("button[type=submit]");
 
+    // A collapsed upload panel (Home, a collection) opens when files are dragged over it.
+    const panel = form.closest("[data-upload-panel]");
+    if (panel) panel.addEventListener("dragenter", () => { panel.open = true; });
+
     ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (event) => {
       event.preventDefault();
       zone.classList.add("over");
@@ -31,6 +35,7 @@
         const isJson = (response.headers.get("Content-Type") || "").includes("application/json");
         const body = isJson ? await response.json() : {};
         if (response.ok) {
+          // The server has queued "N notes uploaded" for the page it sends us to.
           window.location.assign(body.redirect);
           return;
         }

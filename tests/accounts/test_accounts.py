@@ -32,9 +32,10 @@ def test_log_in_and_out(client, user):
     response = client.post(reverse("accounts:login"),
                            {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get(reverse("recognition:home")).status_code == 200
+    assert client.get(reverse("recognition:home")).context["user"].is_authenticated
     client.post(reverse("accounts:logout"))
-    assert client.get(reverse("recognition:home")).status_code == 302
+    assert not client.get(reverse("recognition:home")).context["user"].is_authenticated
+    assert client.get(reverse("accounts:profile")).status_code == 302  # to the log-in page
 
 
 def test_login_is_throttled_after_repeated_failures(client, user, settings):
@@ -47,7 +48,7 @@ def test_login_is_throttled_after_repeated_failures(client, user, settings):
     assert blocked.status_code == 429
     assert blocked["Retry-After"] == str(settings.LOGIN_BACKOFF_SECONDS)
     assert "Too many failed log-in attempts. Try again in 30 seconds." in blocked.content.decode()
-    assert client.get(reverse("recognition:home")).status_code == 302  # not logged in
+    assert not client.get(reverse("recognition:home")).context["user"].is_authenticated
 
 
 def test_throttle_counts_per_address_too(client, user, other_user, settings):

@@ -4,8 +4,8 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from recognition.api.errors import ERROR_FIELDS
 from recognition.models import Note
-from recognition.views import ERROR_FIELDS
 from tests.factories import CollectionFactory
 
 

@@ -14,8 +14,15 @@ def note(user, jpeg_upload):
     return services.note_upload(user=user, files=[jpeg_upload("Monday.jpg")], tags=["work"])[0]
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client):
+def test_anonymous_visitors_get_the_landing_page(client):
     response = client.get(reverse("recognition:home"))
+    assert response.status_code == 200
+    assert "recognition/home.html" not in [t.name for t in response.templates]
+    assert f'href="{reverse("accounts:login")}"' in response.content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_log_in_from_pages_of_notes(client):
+    response = client.get(reverse("recognition:collections"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
