@@ -3,6 +3,12 @@
 // the forms post as they are.
 (function () {
   "use strict";
+  // On a phone the filters start folded unless one is set: the notes come first.
+  const panel = document.querySelector("[data-filter-panel]");
+  if (panel && !("active" in panel.dataset) && window.matchMedia("(max-width: 600px)").matches) {
+    panel.open = false;
+  }
+
   const form = document.querySelector("[data-bulk]");
   if (!form) return;
   const picks = Array.from(document.querySelectorAll("[data-pick]"));
@@ -31,6 +37,7 @@
   }
 
   form.querySelector("[data-select-all-label]").hidden = false;
+  form.classList.add("enhanced"); // library.css: on phones, the action fields wait for a selection
   all.addEventListener("change", () => {
     for (const box of picks) box.checked = all.checked;
     update();

@@ -107,3 +107,22 @@ def test_bulk_actions_with_select_all(live_server, page):
     page.get_by_role("button", name="Delete 2 notes").click()
     expect(page.get_by_role("status").first).to_have_text("2 notes deleted.")
     assert Note.objects.count() == 58
+
+
+def test_a_phone_shows_notes_first_and_the_bulk_fields_once_something_is_picked(
+        live_server, page):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + reverse("recognition:home"))
+    expect(page.get_by_label("Sort", exact=True)).to_be_hidden()  # folded: no filter set
+    bar = page.locator("[data-bulk]")
+    expect(bar.get_by_label("Action", exact=True)).to_be_hidden()
+    expect(page.locator(".card").first).to_be_in_viewport()
+
+    page.get_by_label("Select “Note 59”").check()
+    expect(bar.get_by_label("Action", exact=True)).to_be_visible()
+    expect(bar.get_by_role("button", name="Apply to selected")).to_be_enabled()
+
+    page.get_by_text("Filter and sort").click()
+    page.get_by_label("Status", exact=True).select_option("failed")
+    page.get_by_role("button", name="Apply", exact=True).click()
+    expect(page.get_by_label("Status", exact=True)).to_be_visible()  # set: stays open
