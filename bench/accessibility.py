@@ -177,6 +177,19 @@ def session_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
+def open_pages(context, url: str, pages: list[SitePage], cookie: str):
+    """A new tab of `context` for each page, as its visitor has it (the owner's session
+    cookie where the page needs a log-in, none otherwise): yields (page, tab) before the tab
+    goes there, so the caller can watch it first; the tab closes when the caller moves on."""
+    for site_page in pages:
+        context.clear_cookies()
+        if site_page.login:
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
+        tab = context.new_page()
+        yield site_page, tab
+        tab.close()
+
+
 def measure_axe(url: str, pages: list[SitePage], cookie: str) -> list[dict]:
     """axe and the page width of every page, at both viewports in both colour schemes."""
     from playwright.sync_api import sync_playwright
@@ -189,11 +202,7 @@ def measure_axe(url: str, pages: list[SitePage], cookie: str) -> list[dict]:
         for viewport_name, viewport in (("desktop", DESKTOP), ("360 px", PHONE)):
             for scheme in ("light", "dark"):
                 context = browser.new_context(viewport=viewport, color_scheme=scheme)
-                for site_page in pages:
-                    context.clear_cookies()
-                    if site_page.login:
-                        context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
-                    tab = context.new_page()
+                for site_page, tab in open_pages(context, url, pages, cookie):
                     response = tab.goto(url + site_page.path)
                     violations = axe_violations(tab)
                     width = page_width(tab)
@@ -205,7 +214,6 @@ def measure_axe(url: str, pages: list[SitePage], cookie: str) -> list[dict]:
                         "widest": widest_elements(tab) if width > viewport["width"] else [],
                         "violations": violations,
                     })
-                    tab.close()
                 context.close()
         browser.close()
     return rows

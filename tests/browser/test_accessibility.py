@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench.accessibility import BLOCKING, DESKTOP, axe_violations, site_pages
+from bench.accessibility import (
+    BLOCKING,
+    DESKTOP,
+    axe_violations,
+    open_pages,
+    session_cookie,
+    site_pages,
+)
 
 pytestmark = pytest.mark.slow  # a browser, and a page recognized on the CPU
 
@@ -19,11 +26,9 @@ PAGES = ("landing", "log-in", "home", "note", "search", "history")
 
 
 @pytest.fixture
-def site(transactional_db, user, client):
+def site(transactional_db, user):
     """The pages to check and the session cookie of their owner."""
-    pages = [p for p in site_pages(user) if p.name in PAGES]
-    client.force_login(user)
-    return pages, client.cookies["sessionid"].value
+    return [p for p in site_pages(user) if p.name in PAGES], session_cookie(user)
 
 
 def serious_problems(chromium, url: str, site, scheme: str) -> dict[str, list[str]]:
@@ -31,17 +36,12 @@ def serious_problems(chromium, url: str, site, scheme: str) -> dict[str, list[st
     pages, cookie = site
     context = chromium.new_context(viewport=DESKTOP, color_scheme=scheme)
     found = {}
-    for site_page in pages:
-        context.clear_cookies()
-        if site_page.login:
-            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
-        tab = context.new_page()
+    for site_page, tab in open_pages(context, url, pages, cookie):
         tab.goto(url + site_page.path)
         problems = [f"{v['id']} ({v['impact']}): {', '.join(v['targets'][:3])}"
                     for v in axe_violations(tab) if v["impact"] in BLOCKING]
         if problems:
             found[site_page.name] = problems
-        tab.close()
     context.close()
     return found
 

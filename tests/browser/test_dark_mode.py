@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.accessibility import DESKTOP, site_pages
+from bench.accessibility import DESKTOP, open_pages, session_cookie, site_pages
 
 pytestmark = pytest.mark.slow  # a browser, and a page recognized on the CPU
 
@@ -38,10 +38,9 @@ COLOURS = """() => {
 }"""
 
 @pytest.fixture
-def site(transactional_db, user, client):
-    pages = [p for p in site_pages(user) if p.name in PAGES]
-    client.force_login(user)
-    return pages, client.cookies["sessionid"].value
+def site(transactional_db, user):
+    """The pages to check and the session cookie of their owner."""
+    return [p for p in site_pages(user) if p.name in PAGES], session_cookie(user)
 
 
 def colours(chromium, url: str, site, scheme: str) -> dict[str, tuple[float, float, list]]:
@@ -49,14 +48,9 @@ def colours(chromium, url: str, site, scheme: str) -> dict[str, tuple[float, flo
     pages, cookie = site
     context = chromium.new_context(viewport=DESKTOP, color_scheme=scheme)
     found = {}
-    for site_page in pages:
-        context.clear_cookies()
-        if site_page.login:
-            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
-        tab = context.new_page()
+    for site_page, tab in open_pages(context, url, pages, cookie):
         tab.goto(url + site_page.path)
         found[site_page.name] = tuple(tab.evaluate(COLOURS))
-        tab.close()
     context.close()
     return found
 

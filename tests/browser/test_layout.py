@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from bench.accessibility import CORRECTION, PHONE, page_width, site_pages, widest_elements
+from bench.accessibility import (
+    CORRECTION,
+    PHONE,
+    open_pages,
+    page_width,
+    session_cookie,
+    site_pages,
+    widest_elements,
+)
 from tests.browser.conftest import ConsoleErrors
 
 pytestmark = pytest.mark.slow  # a browser, and a page recognized on the CPU
@@ -18,11 +26,9 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
-def site(transactional_db, user, client):
+def site(transactional_db, user):
     """The pages to visit and the session cookie of their owner."""
-    pages = site_pages(user)
-    client.force_login(user)
-    return pages, client.cookies["sessionid"].value
+    return site_pages(user), session_cookie(user)
 
 
 def visit_all(chromium, url: str, site, **context_options) -> dict[str, object]:
@@ -31,11 +37,7 @@ def visit_all(chromium, url: str, site, **context_options) -> dict[str, object]:
     pages, cookie = site
     context = chromium.new_context(viewport=PHONE, **context_options)
     errors, too_wide = ConsoleErrors(), {}
-    for site_page in pages:
-        context.clear_cookies()
-        if site_page.login:
-            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
-        tab = context.new_page()
+    for site_page, tab in open_pages(context, url, pages, cookie):
         errors.watch(tab)
         if site_page.status != 200:
             errors.expect(url + site_page.path, str(site_page.status))
@@ -47,7 +49,6 @@ def visit_all(chromium, url: str, site, **context_options) -> dict[str, object]:
         width = page_width(tab)
         if width > PHONE["width"]:
             too_wide[site_page.name] = (width, widest_elements(tab))
-        tab.close()
     context.close()
     assert errors.found == []
     return too_wide
