@@ -29,6 +29,13 @@ def chromium(monkeypatch):
         browser.close()
 
 
+def sign_in(context, url: str, client) -> None:
+    """Give a browser context the session of the user `client` (Django's test client) is
+    logged in as, for the site at `url`."""
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                          "url": url}])
+
+
 @dataclass
 class ConsoleErrors:
     """Every console message of type error and every uncaught exception of the pages watched,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from PIL import Image
 
 from recognition.models import Note
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 from tests.conftest import encode
 
 pytestmark = pytest.mark.slow  # a browser, and pages recognized on the CPU
@@ -39,8 +39,7 @@ def phone(chromium, live_server, client, transactional_db, user):
     """A page on an emulated phone, signed in as alice; console errors fail the test."""
     client.force_login(user)
     context = chromium.new_context(**PHONE, service_workers="allow")
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server.url, client)
     page, errors = context.new_page(), ConsoleErrors()
     errors.watch(page)
     page.errors = errors

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from recognition import revisions
 from recognition.models import Line, Note, Page, Revision
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 from tests.conftest import encode
 
 pytestmark = pytest.mark.slow  # a browser and a live server
@@ -127,8 +127,7 @@ def session(chromium, live_server, client, user):
     def open_page(note: Note, width: int = 1280, height: int = 900, touch: bool = False):
         context = chromium.new_context(viewport={"width": width, "height": height},
                                        has_touch=touch, is_mobile=touch)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
+        sign_in(context, live_server.url, client)
         page = context.new_page()
         errors.watch(page)
         page.goto(live_server.url + reverse("recognition:note", args=[note.pk]))

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from recognition import services
 from recognition.models import Tag
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.slow  # a browser, and one page recognized on the CPU
@@ -22,8 +22,7 @@ def browser_page(chromium, live_server, client, transactional_db):
     user = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(user)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server.url, client)
     page, errors = context.new_page(), ConsoleErrors()
     errors.watch(page)
     page.user = user

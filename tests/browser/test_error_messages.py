@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from recognition import revisions, services
 from recognition.models import Line, Note
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 
 pytestmark = pytest.mark.slow  # a browser, and one page recognized on the CPU
 
@@ -18,8 +18,7 @@ def browser_page(chromium, live_server, client, transactional_db, user):
     """A page logged in as alice; uncaught script errors fail the test."""
     client.force_login(user)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server.url, client)
     page, errors = context.new_page(), ConsoleErrors()
     page.on("pageerror", lambda error: errors.found.append(f"{page.url}: {error}"))
     yield page

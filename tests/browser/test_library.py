@@ -13,7 +13,7 @@ from django.urls import reverse
 from PIL import Image
 
 from recognition.models import Note
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 
 pytestmark = pytest.mark.slow  # a browser
 
@@ -48,8 +48,7 @@ def errors():
 def page(live_server, client, chromium, library, errors):
     client.force_login(library)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server.url, client)
     tab = context.new_page()
     errors.watch(tab)
     yield tab

@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from recognition.models import Note
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 from tests.conftest import encode
 from tests.factories import CollectionFactory
 
@@ -57,8 +57,7 @@ def open_page(chromium, live_server, client, user, errors):
 
     def open_(path: str, *, notifications: bool = False):
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
+        sign_in(context, live_server.url, client)
         if notifications:
             context.add_init_script(NOTIFICATIONS)
         page = context.new_page()

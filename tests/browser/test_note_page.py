@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from recognition import revisions, services
 from recognition.models import Line, Note
+from tests.browser.conftest import sign_in
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api")
@@ -39,8 +40,7 @@ def browser_page(live_server, client, user):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
+        sign_in(context, live_server.url, client)
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from recognition import services
 from recognition.models import Note
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleErrors
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleErrors, sign_in
 
 pytestmark = pytest.mark.slow  # a browser, and one page recognized on the CPU
 
@@ -47,8 +47,7 @@ def installed_phone(chromium, live_server, client, transactional_db, user, tmp_p
 
 
 def signed_in_page(context, live_server, client):
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server.url, client)
     page, errors = context.new_page(), ConsoleErrors()
     errors.watch(page)
     page.errors = errors

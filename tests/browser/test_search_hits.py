@@ -17,7 +17,7 @@ from django.urls import reverse
 from recognition.models import Line, Note, Page, Revision
 from recognition.revisions import revision_record
 from recognition.search.index import note_index
-from tests.browser.conftest import ConsoleErrors
+from tests.browser.conftest import ConsoleErrors, sign_in
 from tests.conftest import encode
 from tests.factories import CollectionFactory
 
@@ -66,8 +66,7 @@ def tab(chromium, live_server, client, user, errors):
     """A logged-in tab of a phone's size (the page image above the lines)."""
     client.force_login(user)
     context = chromium.new_context(viewport={"width": 360, "height": 740})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    sign_in(context, live_server.url, client)
     page = context.new_page()
     errors.watch(page)
     return page
