@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.search import fresh_postgres  # noqa: E402 - after the path above
+
 SEED = 2026
 BENCH_DATABASE = "notes_library_bench"
 TARGET_MS = 300  # median, SQLite, this 2-core machine
@@ -259,16 +261,6 @@ def run_database(spec: dict, result_path: Path) -> None:
 
 # Parent: one child per database, report ----------------------------------------------------------
 
-def fresh_postgres(url: str) -> str:
-    """A new, empty database beside the one in `url`; its URL."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-
-
 def run_child(spec: dict, data_dir: Path, database_url: str | None) -> dict:
     spec_path, result_path = data_dir / "spec.json", data_dir / "result.json"
     spec_path.write_text(json.dumps(spec))
@@ -304,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
               "date": str(date.today()), "target_ms": TARGET_MS, "databases": {}}
     databases = [("sqlite", None)]
     if not args.no_postgres:
-        databases.append(("postgresql", fresh_postgres(args.postgres)))
+        databases.append(("postgresql", fresh_postgres(args.postgres, BENCH_DATABASE)))
     with tempfile.TemporaryDirectory() as tmp:
         for name, url in databases:
             (Path(tmp) / name).mkdir()

@@ -385,14 +385,14 @@ def index_size() -> float | None:
 
 # Parent: corpus, one child per database, report ------------------------------------------------
 
-def fresh_postgres(url: str) -> str:
-    """A new, empty database beside the one in `url`; its URL."""
+def fresh_postgres(url: str, database: str = BENCH_DATABASE) -> str:
+    """A new, empty database `database` beside the one in `url`; its URL."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
+    return url.rsplit("/", 1)[0] + "/" + database
 
 
 def run_child(corpus_path: Path, data_dir: Path, database_url: str | None) -> dict:
