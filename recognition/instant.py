@@ -30,14 +30,15 @@ ERROR_SLOW = ("Instant recognition took longer than {seconds} s; try again later
               "image as a note.")
 
 
-def image_recognize(*, upload: UploadedFile, check: CheckedUpload, detail: bool) -> dict:
-    """The recognized text (and, with `detail`, its lines) of a checked image upload."""
+def image_recognize(*, user, upload: UploadedFile, check: CheckedUpload, detail: bool) -> dict:
+    """The recognized text (and, with `detail`, its lines) of a checked image upload, read
+    with the model that reads the user's notes (their personal model, when they use one)."""
     if get_broker(CLUSTER).queue_size() >= settings.NOTES_INSTANT_QUEUE:
         raise InstantUnavailable(ERROR_BUSY)
     upload.seek(0)
     name = default_storage.save(f"instant/{uuid.uuid4().hex}{check.extension}", upload)
     try:
-        task_id = async_task(TASK, name, detail, cluster=CLUSTER)
+        task_id = async_task(TASK, name, detail, user.pk, cluster=CLUSTER)
         outcome = _result(task_id, deadline=time.monotonic() + settings.NOTES_INSTANT_SECONDS)
     finally:
         default_storage.delete(name)  # read already, or never to be read by anyone

@@ -175,10 +175,25 @@ class RecognitionJob(models.Model):
         DONE = "done"
         FAILED = "failed"
 
+    class ModelRequest(models.TextChoices):
+        """Which model the run was asked to read with (staff choose one in the review panel)."""
+
+        OWNER = "owner", "The owner's model"  # whatever reads their notes when the run starts
+        STANDARD = "standard", "The standard model"
+        PERSONAL = "personal", "A personal model"
+
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    model_request = models.CharField(max_length=10, choices=ModelRequest.choices,
+                                     default=ModelRequest.OWNER)
+    # With PERSONAL: the version asked for, one of the note owner's promoted ones. Kept apart
+    # from `model_request` so that a deleted version leaves "personal" without a model, which
+    # fails the run readably instead of quietly reading with another model.
+    requested_model = models.ForeignKey("PersonalModel", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    # What did read it (set when the run starts): "crnn.pt 2026-…" or "personal #3 (from …)".
     model_version = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
@@ -196,6 +211,10 @@ class RecognitionJob(models.Model):
             models.UniqueConstraint(fields=["note"], condition=models.Q(status__in=["queued",
                                                                                  "running"]),
                                     name="one_active_job_per_note"),
+            models.CheckConstraint(
+                condition=models.Q(model_request="personal")
+                | models.Q(requested_model__isnull=True),
+                name="requested_model_only_when_personal"),
         ]
 
     def __str__(self) -> str:

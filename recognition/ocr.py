@@ -26,11 +26,17 @@ from ml.api import (
     recognize_page,
 )
 from recognition.exceptions import RecognitionError
-from recognition.models import PersonalModel
+from recognition.models import PersonalModel, RecognitionJob
 
 logger = logging.getLogger(__name__)
 
 ERROR_UNREADABLE_PAGE = "Page {number} could not be read: {reason}"
+# A run that asked for one personal version and cannot have it (`model_requested`).
+ERROR_REQUESTED_MODEL = ("The personal model chosen to read this note cannot be used ({reason}); "
+                         "recognize it again with another model.")
+REASON_DELETED = "it was deleted"
+REASON_NOT_OWNERS = "it is not the note owner's"
+REASON_UNLOADABLE = "model {model}'s file is missing or damaged"
 
 
 @lru_cache(maxsize=4)
@@ -80,6 +86,33 @@ def model_for(owner_id: int | None) -> ModelChoice:
             logger.error("Personal model %s cannot be loaded (%s); reading with the site's model",
                          personal.pk, err)
     return ModelChoice(recognizer(), model_version())
+
+
+def model_requested(*, owner_id: int, request: str,
+                    personal: PersonalModel | None) -> ModelChoice:
+    """The model a job asked for (`RecognitionJob.model_request`): the owner's (`model_for`),
+    the site's, or one personal version.
+
+    A requested personal version that cannot be loaded (deleted since, file lost, damaged)
+    raises RecognitionError instead of falling back as `model_for` does: staff asked for that
+    version to compare it, and a note quietly read by another model would mislead them. The
+    job fails with the reason; they can choose again.
+    """
+    if request == RecognitionJob.ModelRequest.STANDARD:
+        return ModelChoice(recognizer(), model_version())
+    if request != RecognitionJob.ModelRequest.PERSONAL:
+        return model_for(owner_id)
+    if personal is None:
+        raise RecognitionError(ERROR_REQUESTED_MODEL.format(reason=REASON_DELETED))
+    if personal.owner_id != owner_id:  # checked when queued; a last guard against mixing hands
+        raise RecognitionError(ERROR_REQUESTED_MODEL.format(reason=REASON_NOT_OWNERS))
+    try:
+        return ModelChoice(_recognizer(str(personal_model_path(personal)), _lm_path()),
+                           personal.version)
+    except (MLError, OSError) as err:
+        logger.error("Requested personal model %s cannot be loaded: %s", personal.pk, err)
+        raise RecognitionError(ERROR_REQUESTED_MODEL.format(
+            reason=REASON_UNLOADABLE.format(model=personal.pk))) from err
 
 
 def personal_model_path(model: PersonalModel) -> Path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -41,7 +42,15 @@ from django.utils import timezone
 
 from recognition import revisions, services
 from recognition.exceptions import NoteBusyError, RecognitionAppError
-from recognition.models import Line, LineReview, Note, RecognitionJob, Revision, StaffAction
+from recognition.models import (
+    Line,
+    LineReview,
+    Note,
+    PersonalModel,
+    RecognitionJob,
+    Revision,
+    StaffAction,
+)
 from recognition.search import crops
 from recognition.selectors import note_last_model_version
 
@@ -279,15 +288,44 @@ class Rerun:
     busy: list[Note] = field(default_factory=list)
 
 
-def notes_recognize(*, staff, note_ids: Iterable[int], view: str) -> Rerun:
+def notes_recognize(*, staff, note_ids: Iterable[int], view: str,
+                    model: PersonalModel | Literal["standard"] | None = None) -> Rerun:
     """Queue recognition of each note again (`services.note_recognize`, as its owner would);
-    a note queued or being recognized is skipped."""
+    a note queued or being recognized is skipped.
+
+    `model` chooses what reads them (see `services.note_recognize`); None, what reads each
+    owner's notes. A personal model must be a promoted one of every note's owner, or nothing
+    is queued.
+
+    Raises:
+        PersonalModelError: `model` cannot read one of the notes (another owner's, say).
+    """
     _check(staff, PERM_RERUN)
-    notes = Note.objects.filter(pk__in=list(note_ids)).select_related("owner").order_by("pk")
-    result = _recognize(notes)
-    _record(staff, StaffAction.Action.RERUN, view, Note, [n.pk for n in notes],
-            {"queued": [n.pk for n in result.queued], "busy": [n.pk for n in result.busy]})
+    notes = list(Note.objects.filter(pk__in=list(note_ids)).select_related("owner")
+                 .order_by("pk"))
+    for note in notes:  # all or nothing: refused before the first note is queued
+        services.model_request_check(note=note, model=model)
+    result = _recognize(notes, model)
+    detail = {"queued": [n.pk for n in result.queued], "busy": [n.pk for n in result.busy]}
+    if model == services.STANDARD_MODEL:
+        detail["model"] = model
+    elif model is not None:
+        detail.update(model=model.version, personal_model=model.pk)
+    _record(staff, StaffAction.Action.RERUN, view, Note, [n.pk for n in notes], detail)
     return result
+
+
+def notes_model_choices(*, staff, note_ids: Iterable[int]) -> list[PersonalModel]:
+    """The personal models that may read all these notes again: the promoted versions (with a
+    file) of their owner when they all have one owner, newest first; none otherwise, as a
+    personal model reads only its owner's notes. The standard model may read any note."""
+    _check(staff, PERM_RERUN)
+    owners = set(Note.objects.filter(pk__in=list(note_ids)).values_list("owner", flat=True))
+    if len(owners) != 1:
+        return []
+    return list(PersonalModel.objects.filter(owner_id=owners.pop(),
+                                             status=PersonalModel.Status.PROMOTED)
+                .exclude(file="").order_by("-created", "-pk"))
 
 
 def jobs_retry(*, staff, job_ids: Iterable[int], view: str) -> Rerun:
@@ -302,11 +340,11 @@ def jobs_retry(*, staff, job_ids: Iterable[int], view: str) -> Rerun:
     return result
 
 
-def _recognize(notes: Iterable[Note]) -> Rerun:
+def _recognize(notes: Iterable[Note], model=None) -> Rerun:
     result = Rerun()
     for note in notes:
         try:
-            services.note_recognize(user=note.owner, note=note)
+            services.note_recognize(user=note.owner, note=note, model=model)
         except NoteBusyError:
             result.busy.append(note)
         else:

@@ -16,7 +16,7 @@ from PIL import ImageOps
 
 from recognition import ocr
 from recognition.exceptions import RecognitionAppError
-from recognition.models import Line, Note, Page, RecognitionJob, Revision
+from recognition.models import Line, Note, Page, PersonalModel, RecognitionJob, Revision
 from recognition.page_images import image_load, note_page_images
 from recognition.revisions import revision_record
 
@@ -37,9 +37,17 @@ def recognition_run(*, job_id: int) -> None:
     unless its job is queued or running, and stops, storing nothing more, as soon as its job
     is no longer running (failed as stalled, or superseded by a retry).
     """
-    owner_id = (RecognitionJob.objects.filter(pk=job_id)
-                .values_list("note__owner_id", flat=True).first())
-    model = ocr.model_for(owner_id)  # loads it before the job counts as started
+    asked = (RecognitionJob.objects.filter(pk=job_id)
+             .values_list("note__owner_id", "model_request", "requested_model").first())
+    if asked is None:
+        logger.warning("Recognition job %s is gone (its note was deleted?)", job_id)
+        return
+    owner_id, request, personal_id = asked
+    # Loaded before the job counts as started; a requested version that cannot be loaded
+    # raises, and the task boundary fails the job with the reason.
+    model = ocr.model_requested(
+        owner_id=owner_id, request=request,
+        personal=PersonalModel.objects.filter(pk=personal_id).first() if personal_id else None)
     job = _job_claim(job_id, model.version)
     if job is None:
         return
@@ -106,14 +114,15 @@ def _job_check(job: RecognitionJob) -> None:
     RecognitionJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now())
 
 
-def image_read(*, name: str, detail: bool) -> dict:
-    """Instant recognition, in the `instant` cluster: read the stored image (and delete it),
-    return what the API answers: text, partial, unread lines and, with `detail`, the lines."""
+def image_read(*, name: str, detail: bool, user_id: int | None = None) -> dict:
+    """Instant recognition, in the `instant` cluster: read the stored image (and delete it)
+    with the model that reads the user's notes (`ocr.model_for`), return what the API answers:
+    text, partial, unread lines and, with `detail`, the lines."""
     try:
         image = ImageOps.exif_transpose(image_load(name))
     finally:
         default_storage.delete(name)
-    result = ocr.read_page_image(image, 1)
+    result = ocr.read_page_image(image, 1, ocr.model_for(user_id).recognizer)
     data = {"text": "\n".join(line.text for line in result.lines if line.text),
             "partial": result.partial, "unread_lines": result.unread}
     if detail:
@@ -172,7 +181,7 @@ def job_expire_stale() -> int:
         status=RecognitionJob.Status.QUEUED,
         created__lt=now - dt.timedelta(hours=settings.NOTES_JOB_QUEUE_HOURS))
     count = 0
-    for job in stalled.select_related("note"):
+    for job in stalled.select_related("note", "requested_model"):
         count += _job_fail_stalled(job)
     for job in lost:
         count += _job_fail(job, ERROR_LOST, only_if=RecognitionJob.Status.QUEUED)
@@ -189,8 +198,14 @@ def _job_fail_stalled(job: RecognitionJob) -> int:
         return 1
     from recognition import services  # the same queueing as a user's retry
 
+    # The retry reads with the model the stalled run was asked for (a version staff chose).
+    model = {RecognitionJob.ModelRequest.STANDARD: services.STANDARD_MODEL,
+             RecognitionJob.ModelRequest.PERSONAL: job.requested_model}.get(job.model_request)
+    if job.model_request == RecognitionJob.ModelRequest.PERSONAL and model is None:
+        logger.info("Stalled job %s not retried: its requested model was deleted", job.pk)
+        return 1
     try:
-        services.note_recognize(user=job.note.owner, note=job.note)
+        services.note_recognize(user=job.note.owner, note=job.note, model=model)
     except RecognitionAppError as err:  # retried by its owner meanwhile
         logger.info("Stalled job %s not retried: %s", job.pk, err)
     return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -18,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from recognition.exceptions import NoteBusyError, StorageFullError
-from recognition.models import Collection, Note, RecognitionJob, Tag
+from recognition.exceptions import NoteBusyError, PersonalModelError, StorageFullError
+from recognition.models import Collection, Note, PersonalModel, RecognitionJob, Tag
 from recognition.signals import note_deleted
 from recognition.text import clean_label
 from recognition.uploads import CheckedUpload, check_uploads
@@ -32,6 +33,12 @@ ERROR_SUPERSEDED = "Its worker stopped; recognition was started again."
 ERROR_STORAGE = ("The file could not be stored: the server is out of space or its storage is "
                  "unavailable. Nothing was saved; try again later.")
 ERROR_NOT_QUEUED = "Recognition could not be queued (the task queue is unavailable). Retry it."
+ERROR_MODEL_NOT_OWNERS = ("Personal model {model} belongs to another user; “{note}” can be read "
+                          "only with the standard model or its owner's own models.")
+ERROR_MODEL_NOT_PROMOTED = ("Personal model {model} cannot read notes: only a version that came "
+                            "out better (promoted) and has its file can.")
+# What `note_recognize(model=...)` takes for the site's model, whatever the owner uses.
+STANDARD_MODEL = "standard"
 
 
 def _check_owner(user, obj) -> None:
@@ -234,14 +241,23 @@ def note_delete(*, user, note: Note) -> None:
     transaction.on_commit(lambda: note_deleted.send(sender=Note, note_id=note_id))
 
 
-def note_recognize(*, user, note: Note) -> RecognitionJob:
+def note_recognize(*, user, note: Note,
+                   model: PersonalModel | Literal["standard"] | None = None) -> RecognitionJob:
     """Queue recognition again: after a failure, or to re-read with a newer model.
+
+    `model` chooses what reads it: None, whatever reads the owner's notes when the run starts
+    (their personal model, or the standard one); STANDARD_MODEL, the site's model; or one of
+    the owner's promoted personal models (staff compare versions in the review panel).
 
     Refused while a run is queued or alive; a run whose worker died (no heartbeat for
     NOTES_JOB_STALL_SECONDS) is failed here and replaced, instead of freezing the note until
     the broker re-delivers it.
+
+    Raises:
+        PersonalModelError: `model` is another user's, or not a promoted version with a file.
     """
     _check_owner(user, note)
+    request = model_request_check(note=note, model=model)
     with transaction.atomic():
         note = Note.objects.select_for_update().get(pk=note.pk)
         active = RecognitionJob.objects.select_for_update().filter(
@@ -256,9 +272,29 @@ def note_recognize(*, user, note: Note) -> RecognitionJob:
         note.save(update_fields=["status", "error", "pages_done", "updated"])
         try:
             with transaction.atomic():  # a concurrent retry that won the race: busy
-                return _job_queue(note)
+                return _job_queue(note, *request)
         except IntegrityError:
             raise NoteBusyError(ERROR_BUSY) from None
+
+
+def model_request_check(*, note: Note, model: PersonalModel | Literal["standard"] | None
+                        ) -> tuple[str, PersonalModel | None]:
+    """The job fields (`model_request`, `requested_model`) that ask for `model` to read `note`.
+
+    A personal model reads only its owner's notes: one user's handwriting is no business of
+    another's model, and staff choosing versions must not be able to mix them up.
+    """
+    if model is None:
+        return RecognitionJob.ModelRequest.OWNER, None
+    if model == STANDARD_MODEL:
+        return RecognitionJob.ModelRequest.STANDARD, None
+    if not isinstance(model, PersonalModel):
+        raise TypeError(f"model must be a PersonalModel, {STANDARD_MODEL!r} or None: {model!r}")
+    if model.owner_id != note.owner_id:
+        raise PersonalModelError(ERROR_MODEL_NOT_OWNERS.format(model=model.pk, note=note.title))
+    if model.status != PersonalModel.Status.PROMOTED or not model.file:
+        raise PersonalModelError(ERROR_MODEL_NOT_PROMOTED.format(model=model.pk))
+    return RecognitionJob.ModelRequest.PERSONAL, model
 
 
 def _job_stalled(job: RecognitionJob) -> bool:
@@ -267,10 +303,12 @@ def _job_stalled(job: RecognitionJob) -> bool:
     return job.status == RecognitionJob.Status.RUNNING and beat is not None and beat < limit
 
 
-def _job_queue(note: Note) -> RecognitionJob:
+def _job_queue(note: Note, model_request: str = RecognitionJob.ModelRequest.OWNER,
+               requested_model: PersonalModel | None = None) -> RecognitionJob:
     """Create the note's job and hand it to the broker once committed. A broker that cannot
     be reached fails the job with a message (the upload itself stays), never a 500."""
-    job = RecognitionJob.objects.create(note=note)
+    job = RecognitionJob.objects.create(note=note, model_request=model_request,
+                                        requested_model=requested_model)
 
     def enqueue():
         try:

@@ -14,21 +14,21 @@ from django.utils.text import Truncator
 from recognition import review
 from recognition.admin import filters
 from recognition.admin.base import ReadOnlyAdmin, ReviewMedia, view_name
-from recognition.admin.lines import rerun_messages
+from recognition.admin.rerun import rerun_messages
 from recognition.models import RecognitionJob
 
 
 @admin.register(RecognitionJob)
 class RecognitionJobAdmin(ReadOnlyAdmin):
     list_display = ["pk", "note_shown", "owner", "status", "stalled_shown", "attempts",
-                    "model_version", "error_shown", "created", "started", "heartbeat",
-                    "finished"]
+                    "requested_shown", "model_version", "error_shown", "created", "started",
+                    "heartbeat", "finished"]
     list_filter = ["status", filters.JobStuckFilter, "model_version", "created"]
     search_fields = ["note__title", "note__owner__username", "error"]
     actions = ["retry"]
     show_facets = admin.ShowFacets.NEVER
-    fields = ["note", "status", "stalled_shown", "attempts", "model_version", "error",
-              "created", "started", "heartbeat", "finished"]
+    fields = ["note", "status", "stalled_shown", "attempts", "requested_shown", "model_version",
+              "error", "created", "started", "heartbeat", "finished"]
     readonly_fields = fields
     Media = ReviewMedia
 
@@ -52,6 +52,13 @@ class RecognitionJobAdmin(ReadOnlyAdmin):
     def stalled_shown(self, job: RecognitionJob) -> bool:
         # Running without a heartbeat for NOTES_JOB_STALL_SECONDS: its worker died.
         return job.stalled
+
+    @admin.display(description="Model asked for", ordering="model_request")
+    def requested_shown(self, job: RecognitionJob) -> str:
+        # Staff may ask for a model ("re-run with another model version"); owners never do.
+        if job.model_request == RecognitionJob.ModelRequest.PERSONAL:
+            return f"personal model {job.requested_model_id or '(deleted)'}"
+        return job.get_model_request_display()
 
     @admin.display(description="Error")
     def error_shown(self, job: RecognitionJob) -> str:

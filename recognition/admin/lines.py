@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from recognition import review
 from recognition.admin import filters
 from recognition.admin.base import ReadOnlyAdmin, ReviewMedia, percent, view_name
+from recognition.admin.rerun import choose_model_and_rerun, rerun_messages
 from recognition.models import Line, Page, Revision
 from recognition.templatetags.notes import marked_words
 
@@ -22,8 +23,6 @@ CONFLICT = ("Not saved: line {line} of “{title}” was changed after you loade
             "(revision {base}, now {current}). It now reads “{current_text}”; yours was "
             "“{text}”. Merge them and save again.")
 REVIEWED = "{count} line(s) marked reviewed."
-RERUN = "Recognition queued again for {count} note(s)."
-BUSY = "Skipped, already being recognized: {titles}."
 
 # The correction inputs of a row: its text, the text it was shown with, the note's revision.
 FIELD_TEXT, FIELD_ORIGINAL, FIELD_BASE = "correct-{}", "original-{}", "base-{}"
@@ -41,7 +40,7 @@ class LineAdmin(ReadOnlyAdmin):
     list_display_links = None
     search_fields = ["text", "page__note__title", "page__note__owner__username"]
     ordering = ["confidence", "-page__note__created", "page__number", "order"]
-    actions = ["mark_reviewed", "rerun"]
+    actions = ["mark_reviewed", "rerun", "rerun_with_model"]
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -163,6 +162,12 @@ class LineAdmin(ReadOnlyAdmin):
                                         view=view_name(request))
         rerun_messages(self, request, result)
 
+    @admin.action(description="Re-run recognition of their notes with another model version…",
+                  permissions=["rerun"])
+    def rerun_with_model(self, request, queryset):
+        note_ids = set(queryset.values_list("page__note", flat=True))
+        return choose_model_and_rerun(self, request, queryset, note_ids, action="rerun_with_model")
+
     def get_urls(self):
         crop = path("<int:line_id>/crop/", self.admin_site.admin_view(self.crop_view),
                     name="recognition_line_crop")
@@ -188,15 +193,6 @@ def posted_edits(data) -> dict[int, review.LineEdit]:
         if text != data.get(FIELD_ORIGINAL.format(line_id)) and base.isdigit():
             edits[int(line_id)] = review.LineEdit(text=text, base_revision=int(base))
     return edits
-
-
-def rerun_messages(model_admin, request, result: review.Rerun) -> None:
-    """What a re-run or retry tells the staff member: notes queued, notes skipped."""
-    if result.queued:
-        model_admin.message_user(request, RERUN.format(count=len(result.queued)))
-    if result.busy:
-        model_admin.message_user(request, BUSY.format(
-            titles=", ".join(f"“{note.title}”" for note in result.busy)), messages.WARNING)
 
 
 @admin.register(Page)

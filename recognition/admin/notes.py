@@ -12,7 +12,8 @@ from django.utils.html import format_html
 from recognition import review
 from recognition.admin import filters
 from recognition.admin.base import ReadOnlyAdmin, ReviewMedia, percent, view_name
-from recognition.admin.lines import REVIEWED, rerun_messages
+from recognition.admin.lines import REVIEWED
+from recognition.admin.rerun import choose_model_and_rerun, rerun_messages
 from recognition.models import Note
 
 
@@ -27,7 +28,7 @@ class NoteAdmin(ReadOnlyAdmin):
         filters.NoteReviewedFilter, ("created", DateFieldListFilter), "kind",
     ]
     search_fields = ["title", "original_name", "owner__username"]
-    actions = ["mark_reviewed", "rerun"]
+    actions = ["mark_reviewed", "rerun", "rerun_with_model"]
     show_facets = admin.ShowFacets.NEVER
     fields = ["title", "owner", "collection", "note_date", "status", "error", "kind",
               "original_name", "content_type", "size", "sha256", "storage_key", "pages_done",
@@ -86,3 +87,9 @@ class NoteAdmin(ReadOnlyAdmin):
                                         note_ids=queryset.values_list("pk", flat=True),
                                         view=view_name(request))
         rerun_messages(self, request, result)
+
+    @admin.action(description="Re-run recognition with another model version…",
+                  permissions=["rerun"])
+    def rerun_with_model(self, request, queryset):
+        note_ids = set(queryset.values_list("pk", flat=True))
+        return choose_model_and_rerun(self, request, queryset, note_ids, action="rerun_with_model")

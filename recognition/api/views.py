@@ -411,7 +411,8 @@ class RecognizeResultSerializer(serializers.Serializer):
 
 @extend_schema(tags=["recognize"])
 class RecognizeView(APIView):
-    """One image in, its text out, synchronously; nothing is stored."""
+    """One image in, its text out, synchronously; nothing is stored. Read with the model that
+    reads the user's notes: their personal model when they use one, else the standard one."""
 
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [ClientRateThrottle]
@@ -431,4 +432,5 @@ class RecognizeView(APIView):
         if checked.kind != "image":
             raise UploadError(ERROR_RECOGNIZE_PDF, code="unsupported_type")
         detail = request.query_params.get("detail") in ("1", "true", "yes")
-        return Response(instant.image_recognize(upload=upload, check=checked, detail=detail))
+        return Response(instant.image_recognize(user=request.user, upload=upload, check=checked,
+                                                detail=detail))

@@ -79,3 +79,31 @@ def test_partial_selects_notes_with_a_partly_read_page(notes):
 def test_unknown_user_is_an_error(notes):
     with pytest.raises(CommandError, match="No notes for user 'carol'"):
         run("--user", "carol")
+
+
+def test_model_standard_reads_every_note_with_the_site_model(notes, user):
+    from recognition.models import PersonalModel
+
+    PersonalModel.objects.create(owner=user, status=PersonalModel.Status.PROMOTED, file="x.pt",
+                                 active=True)
+    assert run("--model", "standard") == "queued 3 note(s)"
+    queued = RecognitionJob.objects.filter(status=RecognitionJob.Status.QUEUED)
+    assert set(queued.values_list("model_request", "requested_model")) == {("standard", None)}
+
+
+def test_model_id_reads_only_its_owners_notes_with_it(notes, user, other_user):
+    from recognition.models import PersonalModel
+
+    mine = PersonalModel.objects.create(owner=user, status=PersonalModel.Status.PROMOTED,
+                                        file="x.pt")
+    assert run("--model", str(mine.pk)) == "queued 2 note(s)"
+    queued = RecognitionJob.objects.filter(status=RecognitionJob.Status.QUEUED)
+    assert set(queued.values_list("note__owner", "model_request", "requested_model")) == {
+        (user.pk, "personal", mine.pk)}
+    with pytest.raises(CommandError, match=f"Personal model {mine.pk} is alice's"):
+        run("--model", str(mine.pk), "--user", "bob")
+    kept = PersonalModel.objects.create(owner=other_user, status=PersonalModel.Status.KEPT_OLD)
+    for value in (str(kept.pk), "9999", "newest"):
+        with pytest.raises(CommandError):
+            run("--model", value)
+    assert RecognitionJob.objects.count() == 5  # the two queued above, no more

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recognition import services
-from recognition.admin.lines import BUSY, RERUN, REVIEWED
+from recognition.admin.lines import REVIEWED
+from recognition.admin.rerun import BUSY, RERUN
 from recognition.models import Line, LineReview, Note, RecognitionJob, StaffAction
 
 LINES = reverse("admin:recognition_line_changelist")
