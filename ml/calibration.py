@@ -227,8 +227,8 @@ class Calibration:
         confidence = float(maps.line_probability(line.confidence)[0])
         return replace(line, confidence=confidence, words=words)
 
-    def save(self, path: str | Path) -> None:
-        data = {
+    def to_dict(self) -> dict:
+        return {
             "format_version": FORMAT_VERSION,
             "targets": {"word": "P(word is right)", "line": "expected 1 - CER of the line"},
             "features": {"word": WORD_FEATURES, "line": LINE_FEATURES},
@@ -237,18 +237,27 @@ class Calibration:
             "greedy": asdict(self.greedy),
             "fitted_on": self.fitted_on,
         }
-        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        """Raises ValueError, KeyError or TypeError when `data` is not a calibration of this
+        code's format and features."""
+        expected = (FORMAT_VERSION, {"word": [*WORD_FEATURES], "line": [*LINE_FEATURES]})
+        features = {k: list(v) for k, v in data["features"].items()}
+        if (data["format_version"], features) != expected:
+            raise ValueError("its format or features are not this code's")
+        with_lm = Maps.from_dict(data["with_lm"]) if data["with_lm"] else None
+        greedy = Maps.from_dict(data["greedy"])
+        return cls(data["identity"], with_lm, greedy, data.get("fitted_on", {}))
+
+    def save(self, path: str | Path) -> None:
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        Path(path).write_text(text + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            expected = (FORMAT_VERSION, {"word": [*WORD_FEATURES], "line": [*LINE_FEATURES]})
-            if (data["format_version"], data["features"]) != expected:
-                raise ValueError("its format or features are not this code's")
-            with_lm = Maps.from_dict(data["with_lm"]) if data["with_lm"] else None
-            greedy = Maps.from_dict(data["greedy"])
-            return cls(data["identity"], with_lm, greedy, data.get("fitted_on", {}))
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise CheckpointError(f"Cannot read calibration {path}: {err}") from err
 
@@ -278,8 +287,15 @@ def load_calibration(path: str | Path, identity: dict, model: str | Path = "MODE
 
 
 def calibration_for(model_path: str | Path, metadata: dict, lm) -> Calibration | None:
-    """The calibration beside a model file if there is one and it fits this model and LM;
-    otherwise None, with a warning when it exists but is stale or unreadable."""
+    """The calibration that fits this model and LM: the one stored in the model file itself
+    (a fine-tune's, `ml.finetune`), else the one beside it; None, with a warning when one exists
+    but is stale or unreadable, if neither fits."""
+    if "calibration" in metadata:
+        try:
+            return embedded_calibration(metadata, lm, model_path)
+        except CheckpointError as err:
+            log.warning("%s", err)
+            return None
     path = Path(model_path).with_name(FILE_NAME)
     if not path.exists():
         return None
@@ -288,6 +304,23 @@ def calibration_for(model_path: str | Path, metadata: dict, lm) -> Calibration |
     except CheckpointError as err:
         log.warning("%s", err)
         return None
+
+
+def embedded_calibration(metadata: dict, lm, model: str | Path = "MODEL") -> Calibration:
+    """The calibration a model file carries in its metadata, if fitted with this LM (the
+    weights are those of the very file, so only the LM can differ), else CheckpointError."""
+    try:
+        calibration = Calibration.from_dict(metadata["calibration"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"Cannot read the calibration stored in {model}: {err}") from err
+    fitted, actual = calibration.identity.get("lm"), model_identity(metadata, lm)["lm"]
+    if actual is not None and fitted != actual:
+        raise CheckpointError(
+            STALE.format(
+                path=model, fitted=json.dumps(fitted), actual=json.dumps(actual), model=model
+            )
+        )
+    return calibration
 
 
 def flag_quality(p_right, right, threshold: float) -> tuple[float, float, float]:
@@ -338,17 +371,26 @@ def fit_maps(observations: Observations) -> Maps:
 def observe(recognizer: Recognizer, manifest: Path, max_lines=0, beam_width=None) -> Observations:
     """Observations of a manifest's lines (max_lines of them evenly spaced, if set: the first N
     would be a few pages) read as `recognizer.recognize(beam_width=...)` reads them, raw."""
-    from tqdm import tqdm
-
     from ml.manifest import read_manifest
 
     entries = read_manifest(manifest)
     if max_lines and len(entries) > max_lines:
         entries = [entries[i] for i in np.linspace(0, len(entries) - 1, max_lines).astype(int)]
+    return observe_entries(recognizer, entries, beam_width, desc=manifest.stem)
+
+
+def observe_entries(
+    recognizer: Recognizer, entries, beam_width=None, *, desc: str = "", progress: bool = True
+) -> Observations:
+    """Observations of manifest entries read as `recognizer.recognize(beam_width=...)` reads
+    them, with raw confidences."""
+    from tqdm import tqdm
+
     saved, recognizer.calibration = recognizer.calibration, None
     obs = Observations()
     try:
-        for start in tqdm(range(0, len(entries), 64), desc=manifest.stem, unit="batch"):
+        starts = range(0, len(entries), 64)
+        for start in tqdm(starts, desc=desc, unit="batch", disable=not progress):
             batch = entries[start : start + 64]
             lines = recognizer.recognize([e.image for e in batch], beam_width=beam_width)
             for entry, line in zip(batch, lines, strict=True):
@@ -356,6 +398,29 @@ def observe(recognizer: Recognizer, manifest: Path, max_lines=0, beam_width=None
     finally:
         recognizer.calibration = saved
     return obs
+
+
+def fit_calibration(
+    with_lm: Observations | None, greedy: Observations, identity: dict, **fitted_on
+) -> Calibration:
+    """A calibration fitted on observations of both decodings, with the "unsure" flag's
+    quality at the threshold that suits it best recorded in `fitted_on`."""
+    calibration = Calibration(identity, fit_maps(with_lm) if with_lm else None, fit_maps(greedy))
+    default = with_lm or greedy  # what the Recognizer reads with unless told otherwise
+    maps = calibration.maps(with_lm is not None)
+    p_right = maps.word_probability(default.word_confidence, default.word_line_confidence)
+    threshold, met = recommend_threshold(p_right, default.word_right)
+    precision, recall, _ = flag_quality(p_right, default.word_right, threshold)
+    calibration.fitted_on.update(
+        **fitted_on,
+        size=f"{len(default.line_chars)} lines, {len(default.word_right)} words",
+        fitted=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        unsure_below=threshold,
+        targets_met=met,
+        precision=round(precision, 4),
+        recall=round(recall, 4),
+    )
+    return calibration
 
 
 def describe(name: str, obs: Observations, maps: Maps, recommended: float | None = None) -> str:
@@ -419,23 +484,16 @@ def run_fit(config: CalibrationConfig) -> Calibration:
         if with_lm is not None:
             with_lm.merge(observe(recognizer, manifest, config.max_lines))
         greedy.merge(observe(recognizer, manifest, config.max_lines, beam_width=1))
-    identity = model_identity(recognizer.metadata, recognizer.lm)
-    calibration = Calibration(identity, fit_maps(with_lm) if with_lm else None, fit_maps(greedy))
-    default = with_lm or greedy  # what the Recognizer reads with unless told otherwise
-    maps = calibration.maps(with_lm is not None)
-    p_right = maps.word_probability(default.word_confidence, default.word_line_confidence)
-    threshold, met = recommend_threshold(p_right, default.word_right)
-    precision, recall, _ = flag_quality(p_right, default.word_right, threshold)
-    calibration.fitted_on.update(
+    calibration = fit_calibration(
+        with_lm,
+        greedy,
+        model_identity(recognizer.metadata, recognizer.lm),
         manifests=[m.name for m in config.manifests],
         max_lines_per_manifest=config.max_lines,
-        size=f"{len(default.line_chars)} lines, {len(default.word_right)} words",
-        fitted=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        unsure_below=threshold,
-        targets_met=met,
-        precision=round(precision, 4),
-        recall=round(recall, 4),
     )
+    fitted = calibration.fitted_on
+    threshold, met = fitted["unsure_below"], fitted["targets_met"]
+    precision, recall = fitted["precision"], fitted["recall"]
     out = config.calibration or Path(config.model).with_name(FILE_NAME)
     calibration.save(out)
     for name, obs in (("with the LM", with_lm), ("greedy", greedy)):

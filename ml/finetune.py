@@ -10,7 +10,10 @@ forget other hands; a low learning rate with a short warm-up and cosine decay ov
 number of steps; the final weights, never a checkpoint picked on the held-out lines (those
 lines decide whether the new model is better, so they must not also choose it). Both models
 are then read on the held-out lines as a user's notes are read (beam search with the LM), and
-`FineTuneResult.improved` says whether the new model should replace its base.
+`FineTuneResult.improved` says whether the new model should replace its base. The same reading
+fits the new model's confidence calibration (`ml.calibration`), stored in its file: a
+fine-tuned model is surer of itself than its base on the writer's lines, so the base's maps
+would misplace the "unsure" marks, and raw confidences mean nothing.
 """
 
 from __future__ import annotations
@@ -27,10 +30,18 @@ from pathlib import Path
 
 import torch
 
-from ml.checkpoint import save_model
+from ml.calibration import (
+    Calibration,
+    Observations,
+    fit_calibration,
+    model_identity,
+    observe_entries,
+)
+from ml.checkpoint import load_model, save_model
 from ml.cli import add_dataclass_arguments, dataclass_from_args
 from ml.errors import DataError
 from ml.manifest import ManifestEntry, read_manifest, write_manifest
+from ml.memory import limit_kernel_cache, release_memory
 from ml.metrics import ErrorCounter
 from ml.recognizer import LM_FILE_NAME, Recognizer
 from ml.train import TrainConfig, Trainer
@@ -42,9 +53,14 @@ class FineTuneRecipe:
     (bench/personal_model.py)."""
 
     minutes: float = field(default=10.0, metadata={"help": "time budget of the training"})
-    steps: int = field(default=400, metadata={"help": "learning-rate schedule length"})
+    steps: int = field(
+        default=1000, metadata={"help": "learning-rate schedule length (at most, see fit)"}
+    )
+    fit_to_budget: bool = field(
+        default=True, metadata={"help": "shorten the schedule to what --minutes allows here"}
+    )
     batch_size: int = 16
-    lr: float = field(default=5e-4, metadata={"help": "peak learning rate (the base's: 2e-3)"})
+    lr: float = field(default=1e-3, metadata={"help": "peak learning rate"})
     warmup_steps: int = 30
     writer_fraction: float = field(
         default=0.7, metadata={"help": "share of the writer's lines in a batch; the rest replays"}
@@ -59,6 +75,9 @@ class FineTuneRecipe:
     seed: int = 1
 
 
+MIN_CALIBRATION_WORDS = 100  # held-out words below which the new model keeps raw confidences
+
+
 @dataclass(frozen=True)
 class FineTuneResult:
     train_lines: int
@@ -67,6 +86,7 @@ class FineTuneResult:
     cer: float
     steps: int
     seconds: float
+    calibration: dict | None = None  # what it was fitted on and how its "unsure" flag does
 
     @property
     def improved(self) -> bool:
@@ -98,6 +118,7 @@ def fine_tune(
     if not writer or not held:
         raise DataError("Fine-tuning needs lines to train on and held-out lines to measure on")
     lm_path = Path(lm) if lm else Path(init).with_name(LM_FILE_NAME)
+    limit_kernel_cache()
     with tempfile.TemporaryDirectory(prefix="finetune-") as scratch:
         manifests = [f"{train}:{_weight(len(writer), recipe)}"]
         if replay:
@@ -114,6 +135,7 @@ def fine_tune(
             init=str(init),
             minutes=recipe.minutes,
             steps=recipe.steps,
+            fit_to_budget=recipe.fit_to_budget,
             batch_size=recipe.batch_size,
             lr=recipe.lr,
             warmup_steps=recipe.warmup_steps,
@@ -133,8 +155,12 @@ def fine_tune(
         save_model(out, trainer.model.float(), trainer.charset, metadata, half=True)
         del trainer  # its fonts, optimizer and data: the two evaluations need the memory
         gc.collect()
+        release_memory()
     base_cer = held_out_cer(init, held, lm_path=lm_path, threads=recipe.threads)
-    cer = held_out_cer(out, held, lm_path=lm_path, threads=recipe.threads)
+    cer, calibration = _measure_and_calibrate(out, held, lm_path=lm_path, threads=recipe.threads)
+    if calibration is not None:
+        model, charset, saved = load_model(out)
+        save_model(out, model, charset, {**saved, "calibration": calibration.to_dict()}, half=True)
     return FineTuneResult(
         train_lines=len(writer),
         held_out_lines=len(held),
@@ -142,7 +168,29 @@ def fine_tune(
         cer=cer,
         steps=summary["steps"],
         seconds=round(time.monotonic() - started, 1),
+        calibration=calibration.fitted_on if calibration else None,
     )
+
+
+def _measure_and_calibrate(
+    model: Path | str, entries: list[ManifestEntry], *, lm_path: Path, threads: int
+) -> tuple[float, Calibration | None]:
+    """The model's CER on the held-out lines, and a calibration fitted on the same reading
+    (None with fewer than MIN_CALIBRATION_WORDS words: four weights fitted on a few dozen
+    words would be noise)."""
+    torch.set_num_threads(threads)
+    recognizer = Recognizer.load(model, lm_path=lm_path, runtime="torch")
+    recognizer.calibration = None  # a file of our own making has none yet; raw, to fit on
+    counter, with_lm = ErrorCounter(), Observations()
+    for entry, line in zip(entries, recognizer.recognize([e.image for e in entries]), strict=True):
+        counter.add(line.text, entry.text)
+        with_lm.add(line, entry.text)
+    if len(with_lm.word_right) < MIN_CALIBRATION_WORDS:
+        return round(counter.cer, 4), None
+    greedy = observe_entries(recognizer, entries, beam_width=1, progress=False)
+    identity = model_identity(recognizer.metadata, recognizer.lm)
+    calibration = fit_calibration(with_lm, greedy, identity, held_out_lines=len(entries))
+    return round(counter.cer, 4), calibration
 
 
 def _weight(lines: int, recipe: FineTuneRecipe) -> int:

@@ -86,6 +86,10 @@ class TrainConfig:
         default=20_000,
         metadata={"help": "learning-rate schedule length; training stops there (or at --minutes)"},
     )
+    fit_to_budget: bool = field(
+        default=False,
+        metadata={"help": "shorten the schedule to the steps --minutes allows on this machine"},
+    )
     field_fraction: float = field(
         default=0.3, metadata={"help": "share of handwritten synthetic lines that are form fields"}
     )
@@ -121,8 +125,11 @@ def stage_for(config: TrainConfig, step: int) -> tuple[int, int, float]:
     if not config.synthetic:
         return 0, config.max_words, 1.0
     if config.init:
-        return len(config.curriculum), config.max_words, (
-            config.real_fraction if config.train else 0.0)
+        return (
+            len(config.curriculum),
+            config.max_words,
+            (config.real_fraction if config.train else 0.0),
+        )
     for index, stage in enumerate(config.curriculum):
         words, until = (int(v) for v in stage.split(":"))
         if step < until:
@@ -139,13 +146,47 @@ def expand_weights(manifests: tuple[str, ...]) -> list[str]:
     return out
 
 
-def learning_rate(config: TrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay to min_lr_ratio at `config.steps`."""
+def learning_rate(config: TrainConfig, step: int, steps: int | None = None) -> float:
+    """Linear warm-up, then cosine decay to min_lr_ratio at `steps` (default `config.steps`)."""
+    steps = steps or config.steps
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    progress = (step - config.warmup_steps) / max(1, steps - config.warmup_steps)
     cosine = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
     return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
+
+
+class BudgetFit:
+    """The schedule length a time budget allows, from the seconds the steps take here.
+
+    A fine-tune with a 10-minute budget and a 400-step schedule stopped after 113-170 steps on
+    one slow CPU thread, its learning rate still at 60% of the peak, and managed all 400 on
+    another machine: the same recipe must end its cosine decay wherever it runs. The schedule
+    stays a function of the step (reproducible, resumable); only its length is fitted, from the
+    mean step time after a few warm-up steps, refitted as training goes (other load on the
+    machine slows it down).
+    """
+
+    SKIP = 3  # the first steps pay for allocations and thread pools
+    EVERY = 10
+
+    def __init__(self, config: TrainConfig, first_step: int):
+        self.config, self.steps = config, config.steps
+        self.mark: tuple[int, float] | None = None
+        self.first_step = first_step
+
+    def update(self, step: int, elapsed: float) -> int:
+        """The schedule length after `step` steps done in `elapsed` seconds of this run."""
+        if not self.config.fit_to_budget:
+            return self.steps
+        if step == self.first_step + self.SKIP:
+            self.mark = (step, elapsed)
+        elif self.mark and (step - self.mark[0]) % self.EVERY == 0:
+            per_step = (elapsed - self.mark[1]) / (step - self.mark[0])
+            left = self.config.minutes * 60 - elapsed
+            fitted = step + int(left / max(per_step, 1e-9))
+            self.steps = max(self.config.warmup_steps + 1, min(self.config.steps, fitted))
+        return self.steps
 
 
 class ValidationSet:
@@ -290,12 +331,13 @@ class Trainer:
             unit="step",
             dynamic_ncols=True,
         )
+        fit = BudgetFit(config, self.step)
         done = False
         while not done:
             stage, max_words, real_fraction = stage_for(config, self.step)
             for batch in self._loader(stage, max_words, real_fraction):
                 elapsed = time.monotonic() - start
-                loss = self._train_step(batch, learning_rate(config, self.step))
+                loss = self._train_step(batch, learning_rate(config, self.step, fit.steps))
                 self.step += 1
                 lines_seen += len(batch.texts)
                 loss_avg = loss if loss_avg is None else 0.98 * loss_avg + 0.02 * loss
@@ -305,7 +347,8 @@ class Trainer:
                     lines_s=f"{lines_seen / max(elapsed, 1e-9):.0f}",
                     stage=stage,
                 )
-                done = elapsed >= budget or self.step >= config.steps
+                elapsed = time.monotonic() - start
+                done = elapsed >= budget or self.step >= fit.update(self.step, elapsed)
                 if done or self.step % config.val_every == 0:
                     self._validate(
                         loss_avg, lines_seen / max(elapsed, 1e-9), self.elapsed_before + elapsed
@@ -315,6 +358,7 @@ class Trainer:
         bar.close()
         return {
             "steps": self.step,
+            "schedule_steps": fit.steps,
             "best_cer": self.best_cer,
             "history": self.history,
             "first_text_step": self.first_text_step,
@@ -409,9 +453,16 @@ def fine_tune_defaults() -> dict:
     from ml.finetune import FineTuneRecipe
 
     recipe = FineTuneRecipe()
-    return {"lr": recipe.lr, "warmup_steps": recipe.warmup_steps, "steps": recipe.steps,
-            "batch_size": recipe.batch_size, "real_fraction": recipe.writer_fraction,
-            "synthetic_val": 0, "val_every": 100}
+    return {
+        "lr": recipe.lr,
+        "warmup_steps": recipe.warmup_steps,
+        "steps": recipe.steps,
+        "fit_to_budget": recipe.fit_to_budget,
+        "batch_size": recipe.batch_size,
+        "real_fraction": recipe.writer_fraction,
+        "synthetic_val": 0,
+        "val_every": 100,
+    }
 
 
 def run(config: TrainConfig, model_config: ModelConfig | None = None) -> dict:
@@ -431,8 +482,10 @@ def parse(argv: list[str] | None = None) -> tuple[TrainConfig, ModelConfig]:
     if getattr(parser.parse_known_args(argv)[0], "init", ""):
         parser.set_defaults(**fine_tune_defaults())
     args = parser.parse_args(argv)
-    return (dataclass_from_args(TrainConfig, args),
-            dataclass_from_args(ModelConfig, args, prefix="model-"))
+    return (
+        dataclass_from_args(TrainConfig, args),
+        dataclass_from_args(ModelConfig, args, prefix="model-"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import shutil
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -25,6 +23,7 @@ from ml.api import (
     load_recognizer,
     recognize_page,
 )
+from ml.memory import release_memory  # noqa: F401  (runs.py trims after every page)
 from recognition.exceptions import RecognitionError
 from recognition.models import PersonalModel, RecognitionJob
 
@@ -145,22 +144,3 @@ def read_page_image(image: Image.Image, number: int,
         return recognize_page(reader or recognizer(), image, budget=page_budget())
     except MLError as err:
         raise RecognitionError(ERROR_UNREADABLE_PAGE.format(number=number, reason=err)) from err
-
-
-@cache
-def _malloc_trim():
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    return getattr(libc, "malloc_trim", None)  # glibc only
-
-
-def release_memory() -> None:
-    """Hand freed heap back to the system after a page.
-
-    A page allocates and frees tens of megabytes of arrays of a size that differs from page to
-    page; glibc keeps such freed memory in its arenas, so a long-lived worker's resident size
-    creeps up page after page unless it is trimmed.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)

@@ -4,8 +4,9 @@
 # then half real lines (French, and the English 1905 letters x4) and half rendered ones, of which
 # a quarter are typed in print and typewriter fonts and 30% of the handwritten ones are form
 # fields (names, addresses, dates, codes, mostly in capitals, often boxed, with printed labels).
-# The learning rate follows --steps (cosine, by step), so STEPS is set to what the GPU does in
-# MINUTES (~13 steps/s of 64 lines on an H100 with 14 rendering workers); --minutes only guards.
+# The learning rate follows the steps (cosine, by step). STEPS is what an H100 did in MINUTES
+# (~13 steps/s of 64 lines with 14 rendering workers); on a slower box --fit-to-budget shortens
+# the schedule to the steps the measured step time allows, so the decay still ends in time.
 #
 # Make the bundle on the CPU machine (~40 MiB; carry .gpu/bundle and .gpu/whl):
 #   python -m ml.bundle --out .gpu/bundle --max-per-folder 3500 \
@@ -38,5 +39,6 @@ python3 -m ml.train --device "$DEVICE" --steps "$STEPS" --minutes "$MINUTES" \
   --val "$B/stanford-val.tsv" "$B/fr-val.tsv" --fonts "$B/fonts" --vocabulary "$B/vocab.tsv" \
   --batch-size "${BATCH:-64}" --lr "${LR:-2e-3}" --warmup-steps "${WARMUP:-300}" \
   --val-every "${VAL_EVERY:-1000}" --workers "${WORKERS:-14}" --threads 2 --no-progress \
+  --fit-to-budget \
   --out "$OUT/crnn.pt" --checkpoint "$OUT/crnn.pt.ckpt" ${EXTRA:-} 2> "$OUT/train.log"
 tail -n 3 "$OUT/train.log"

@@ -194,3 +194,30 @@ def _observations(confidence, line_confidence, right):
     obs.line_accuracy = list(np.where(right[:200], 0.9, 0.6))
     obs.line_chars = [20] * 200
     return obs
+
+
+def test_a_calibration_stored_in_the_model_file_wins_over_the_one_beside_it(tmp_path):
+    """A fine-tuned model carries its own maps (ml.finetune); the file beside it is its
+    base's, fitted for other weights."""
+    path = tmp_path / "model.pt"
+    embedded = Calibration({"model_created": "whatever", "lm": None}, None, GREEDY)
+    save_model(path, CRNN(TINY_MODEL), DEFAULT_CHARSET, {"calibration": embedded.to_dict()})
+    a_calibration().save(path.with_name("calibration.json"))
+
+    recognizer = Recognizer.load(path, use_lm=False)
+
+    assert recognizer.calibration.greedy == GREEDY and recognizer.calibration.with_lm is None
+
+
+def test_a_stored_calibration_for_other_lm_settings_is_ignored_with_a_warning(tmp_path, caplog):
+    class OtherLM:
+        weight, length_bonus, order, counts = 0.9, 1.5, 6, range(1000)
+
+    metadata = {"created": "x", "calibration": a_calibration().to_dict()}
+    with caplog.at_level(logging.WARNING, logger="ml.calibration"):
+        assert calibration_for(tmp_path / "model.pt", metadata, OtherLM()) is None
+        assert calibration_for(tmp_path / "model.pt", {"calibration": {"bad": 1}}, None) is None
+    assert "was fitted for another model or LM" in caplog.text
+    assert "Cannot read the calibration stored in" in caplog.text
+    same = calibration_for(tmp_path / "model.pt", metadata, None)  # greedy: the LM is moot
+    assert same.greedy == GREEDY

@@ -11,10 +11,11 @@ from PIL import Image
 from ml.charset import DEFAULT_CHARSET
 from ml.checkpoint import load_model, save_model
 from ml.errors import DataError
+from ml import finetune
 from ml.finetune import FineTuneRecipe, fine_tune
 from ml.manifest import ManifestEntry, write_manifest
 from ml.model import CRNN
-from ml.recognizer import LM_FILE_NAME
+from ml.recognizer import LM_FILE_NAME, Recognizer
 from ml.train import TrainConfig, parse
 from tests.ml.conftest import TINY_MODEL, render_clean
 from tests.ml.overfit import WORDS
@@ -43,7 +44,8 @@ def writer(tmp_path, print_font):
             manifest(tmp_path / "lines", "held", print_font, (46, 50)))
 
 
-def test_a_fine_tune_learns_the_writer_and_says_it_improved(tmp_path, writer):
+def test_a_fine_tune_learns_the_writer_and_says_it_improved(tmp_path, writer, monkeypatch):
+    monkeypatch.setattr(finetune, "MIN_CALIBRATION_WORDS", 8)  # the held-out lines: one word each
     base = tmp_path / "base.pt"
     save_model(base, CRNN(TINY_MODEL), DEFAULT_CHARSET, {"purpose": "untrained base"})
     train, held = writer
@@ -56,6 +58,11 @@ def test_a_fine_tune_learns_the_writer_and_says_it_improved(tmp_path, writer):
     model, _, metadata = load_model(tmp_path / "mine.pt")
     assert model.config == TINY_MODEL  # the architecture of the model it started from
     assert metadata["fine_tuned_from"] == str(base) and metadata["fine_tune"]["train_lines"] == 12
+    # Its confidences are calibrated on the held-out reading, and the file carries the maps.
+    assert result.calibration["held_out_lines"] == 8 and "unsure_below" in result.calibration
+    recognizer = Recognizer.load(tmp_path / "mine.pt", lm_path=LM)
+    assert recognizer.calibration is not None
+    assert recognizer.calibration.fitted_on == result.calibration
 
 
 def test_a_fine_tune_that_made_things_worse_says_so(tmp_path, writer, tiny_model_file,
@@ -76,6 +83,7 @@ def test_a_fine_tune_that_made_things_worse_says_so(tmp_path, writer, tiny_model
                        out=tmp_path / "mine.pt", recipe=QUICK, lm=LM)
 
     assert result.cer > result.base_cer and not result.improved
+    assert result.calibration is None  # 8 held-out words are too few to fit maps on
 
 
 def test_fine_tuning_needs_lines_on_both_sides(tmp_path, writer, tiny_model_file):

@@ -9,7 +9,7 @@ from ml.images import prepare_line
 from ml.manifest import ManifestEntry, write_manifest
 from ml.model import ModelConfig
 from ml.recognizer import line_log_probs
-from ml.train import TrainConfig, expand_weights, learning_rate, run, stage_for
+from ml.train import BudgetFit, TrainConfig, expand_weights, learning_rate, run, stage_for
 from tests.ml.conftest import FONT_DIR, TINY_MODEL, render_clean
 from tests.ml.overfit import WORDS
 
@@ -50,6 +50,28 @@ def test_learning_rate_warms_up_then_decays_to_the_floor_by_step():
     assert learning_rate(config, 510) == pytest.approx(0.55e-3)
     assert learning_rate(config, 1010) == pytest.approx(1e-4)
     assert learning_rate(config, 5000) == pytest.approx(1e-4)  # resumed past the end: the floor
+
+
+def test_a_fitted_schedule_ends_when_the_time_budget_does():
+    """0.1 s a step and one minute: about 600 steps, whatever the schedule said, the rate
+    decaying to its floor by then; never longer than asked, never shorter than the warm-up."""
+    config = TrainConfig(minutes=1, steps=1000, warmup_steps=10, fit_to_budget=True)
+    fit = BudgetFit(config, first_step=0)
+    assert fit.update(3, 0.5) == 1000  # the first steps are not measured
+    assert fit.update(13, 1.5) == 13 + int(58.5 / 0.1)
+    floor = config.lr * config.min_lr_ratio
+    assert learning_rate(config, 598, fit.steps) == pytest.approx(floor)
+    assert fit.update(23, 2.5) == 23 + int(57.5 / 0.1)
+    assert BudgetFit(config, 0).update(3, 0.0) == 1000
+    fast = BudgetFit(config, 0)
+    fast.update(3, 0.0)
+    assert fast.update(13, 0.01) == 1000
+    slow = BudgetFit(config, 0)
+    slow.update(3, 0.0)
+    assert slow.update(13, 59.0) == 13  # nothing more fits: it ends now
+    fixed = BudgetFit(TrainConfig(minutes=1, steps=1000), 0)
+    fixed.update(3, 0.0)
+    assert fixed.update(13, 50.0) == 1000
 
 
 def test_manifest_weights_repeat_a_source():
