@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ml import finetune
 from ml.charset import DEFAULT_CHARSET
 from ml.checkpoint import load_model, save_model
 from ml.errors import DataError
-from ml import finetune
 from ml.finetune import FineTuneRecipe, fine_tune
 from ml.manifest import ManifestEntry, write_manifest
 from ml.model import CRNN

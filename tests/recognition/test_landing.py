@@ -73,7 +73,21 @@ def test_anonymous_home_is_the_landing_page(client):
 
 @pytest.mark.slow  # loads the recognizer and reads a page on the CPU (about 5 s)
 def test_sample_text_is_what_the_recognizer_reads_from_the_sample_image():
+    """The sample names the committed model, and that model reads the image as recorded.
+
+    Up to a character or two: on another CPU a doubtful character can come out otherwise
+    (the last line's "room 3", as recorded, read "room s" on an AVX-512 machine: the kernels'
+    float rounding differs), so the reading may differ from the record by 2% of its characters.
+    """
+    from ml.checkpoint import load_model
+    from ml.metrics import ErrorCounter
     from ml.recognize import RecognizeConfig, run
 
+    recorded = json.loads((SAMPLE / "sample.json").read_text(encoding="utf-8"))
+    assert recorded["model_created"] == load_model(settings.NOTES_MODEL_PATH)[2]["created"]
     [page] = run(RecognizeConfig(images=(SAMPLE / "sample.png",)))
-    assert [line.text for line in page.lines] == [line.text for line in sample_lines()]
+    assert len(page.lines) == len(sample_lines())
+    counter = ErrorCounter()
+    for line, sample in zip(page.lines, sample_lines(), strict=True):
+        counter.add(line.text, sample.text)
+    assert counter.cer <= 0.02, [line.text for line in page.lines]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
 from recognition import services
 from recognition.models import Collection, Line, Note, Page, RecognitionJob, Revision
@@ -83,6 +84,16 @@ def make_note(django_capture_on_commit_callbacks):
         return note
 
     return make
+
+
+@pytest.fixture
+def idle_and_busy(user, make_note):
+    """Two of Alice's notes, "idle" and "busy" (its run alive): what a bulk re-run skips."""
+    idle = make_note(user, [("one", 0.3)], title="idle")
+    busy = make_note(user, [("two", 0.3)], title="busy")
+    RecognitionJob.objects.create(note=busy, status=RecognitionJob.Status.RUNNING,
+                                  started=timezone.now(), heartbeat=timezone.now())
+    return idle, busy
 
 
 @pytest.fixture

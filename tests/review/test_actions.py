@@ -52,12 +52,9 @@ def test_marking_a_note_reviewed_marks_every_line(reviewer_client, reviewer, use
                                                               {"lines": 2})
 
 
-def test_a_rerun_skips_busy_notes(reviewer_client, reviewer, user, make_note,
+def test_a_rerun_skips_busy_notes(reviewer_client, idle_and_busy,
                                   django_capture_on_commit_callbacks):
-    idle = make_note(user, [("one", 0.3)], title="idle")
-    busy = make_note(user, [("two", 0.3)], title="busy")
-    RecognitionJob.objects.create(note=busy, status=RecognitionJob.Status.RUNNING,
-                                  started=timezone.now(), heartbeat=timezone.now())
+    idle, busy = idle_and_busy
     with django_capture_on_commit_callbacks(execute=False):  # queued, not run
         response = act(reviewer_client, NOTES, "rerun", [idle.pk, busy.pk])
     assert messages_of(response) == [RERUN.format(count=1), BUSY.format(titles="“busy”")]

@@ -182,12 +182,9 @@ def test_a_chosen_version_that_cannot_be_loaded_fails_the_run_readably(
     assert photo.pages.get().lines.exists()  # the last reading is still there
 
 
-def test_busy_notes_are_skipped_and_named(reviewer_client, user, make_note,
+def test_busy_notes_are_skipped_and_named(reviewer_client, idle_and_busy,
                                           django_capture_on_commit_callbacks):
-    idle = make_note(user, [("one", 0.3)], title="idle")
-    busy = make_note(user, [("two", 0.3)], title="busy")
-    RecognitionJob.objects.create(note=busy, status=RecognitionJob.Status.RUNNING,
-                                  started=timezone.now(), heartbeat=timezone.now())
+    idle, busy = idle_and_busy
 
     with django_capture_on_commit_callbacks(execute=False):  # queued, not run
         response = choose(reviewer_client, NOTES, [idle.pk, busy.pk], model="standard")
