@@ -178,13 +178,7 @@ def _measure_and_calibrate(
     """The model's CER on the held-out lines, and a calibration fitted on the same reading
     (None with fewer than MIN_CALIBRATION_WORDS words: four weights fitted on a few dozen
     words would be noise)."""
-    torch.set_num_threads(threads)
-    recognizer = Recognizer.load(model, lm_path=lm_path, runtime="torch")
-    recognizer.calibration = None  # a file of our own making has none yet; raw, to fit on
-    counter, with_lm = ErrorCounter(), Observations()
-    for entry, line in zip(entries, recognizer.recognize([e.image for e in entries]), strict=True):
-        counter.add(line.text, entry.text)
-        with_lm.add(line, entry.text)
+    recognizer, counter, with_lm = _read(model, entries, lm_path=lm_path, threads=threads)
     if len(with_lm.word_right) < MIN_CALIBRATION_WORDS:
         return round(counter.cer, 4), None
     greedy = observe_entries(recognizer, entries, beam_width=1, progress=False)
@@ -218,13 +212,23 @@ def held_out_cer(
     threads: int = 2,
 ) -> float:
     """Corpus CER of a model file on manifest entries, decoded with the LM as notes are."""
+    _, counter, _ = _read(model, entries, lm_path=lm_path, threads=threads)
+    return round(counter.cer, 4)
+
+
+def _read(
+    model: str | Path, entries: list[ManifestEntry], *, lm_path: str | Path, threads: int
+) -> tuple[Recognizer, ErrorCounter, Observations]:
+    """Read the entries with a model file as notes are read (beam search with the LM): the
+    recognizer, its errors, and its raw confidences against the references."""
     torch.set_num_threads(threads)
     recognizer = Recognizer.load(model, lm_path=lm_path, runtime="torch")
-    counter = ErrorCounter()
-    results = recognizer.recognize([e.image for e in entries])
-    for entry, result in zip(entries, results, strict=True):
-        counter.add(result.text, entry.text)
-    return round(counter.cer, 4)
+    recognizer.calibration = None  # raw confidences (the text does not depend on them)
+    counter, observations = ErrorCounter(), Observations()
+    for entry, line in zip(entries, recognizer.recognize([e.image for e in entries]), strict=True):
+        counter.add(line.text, entry.text)
+        observations.add(line, entry.text)
+    return recognizer, counter, observations
 
 
 def main(argv: list[str] | None = None) -> int:

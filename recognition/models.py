@@ -474,6 +474,8 @@ class PersonalModel(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
 
     ACTIVE = (Status.QUEUED, Status.TRAINING)
+    # The versions that can read notes: one that came out better and whose file is stored.
+    READERS = models.Q(status=Status.PROMOTED) & ~models.Q(file="")
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -494,6 +496,11 @@ class PersonalModel(models.Model):
         if self.cer_before is None or self.cer_after is None:
             return ""
         return f"{_percent(self.cer_before)} → {_percent(self.cer_after)}"
+
+    @property
+    def reads_notes(self) -> bool:
+        """Whether it can read its owner's notes (READERS: promoted, its file stored)."""
+        return self.status == self.Status.PROMOTED and bool(self.file)
 
     @property
     def version(self) -> str:

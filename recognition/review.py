@@ -323,9 +323,8 @@ def notes_model_choices(*, staff, note_ids: Iterable[int]) -> list[PersonalModel
     owners = set(Note.objects.filter(pk__in=list(note_ids)).values_list("owner", flat=True))
     if len(owners) != 1:
         return []
-    return list(PersonalModel.objects.filter(owner_id=owners.pop(),
-                                             status=PersonalModel.Status.PROMOTED)
-                .exclude(file="").order_by("-created", "-pk"))
+    return list(PersonalModel.objects.filter(PersonalModel.READERS, owner_id=owners.pop())
+                .order_by("-created", "-pk"))
 
 
 def jobs_retry(*, staff, job_ids: Iterable[int], view: str) -> Rerun:

@@ -292,7 +292,7 @@ def model_request_check(*, note: Note, model: PersonalModel | Literal["standard"
         raise TypeError(f"model must be a PersonalModel, {STANDARD_MODEL!r} or None: {model!r}")
     if model.owner_id != note.owner_id:
         raise PersonalModelError(ERROR_MODEL_NOT_OWNERS.format(model=model.pk, note=note.title))
-    if model.status != PersonalModel.Status.PROMOTED or not model.file:
+    if not model.reads_notes:
         raise PersonalModelError(ERROR_MODEL_NOT_PROMOTED.format(model=model.pk))
     return RecognitionJob.ModelRequest.PERSONAL, model
 

@@ -173,8 +173,7 @@ def personal_model_reread(*, user) -> int:
 def personal_model_use(*, user, model: PersonalModel | None) -> PersonalModel | None:
     """Read the user's next notes with `model` (one of their promoted versions), or with the
     site's model when None: a rollback is choosing an earlier version, or none."""
-    if model is not None and (model.owner_id != user.pk
-                              or model.status != PersonalModel.Status.PROMOTED or not model.file):
+    if model is not None and (model.owner_id != user.pk or not model.reads_notes):
         raise PersonalModelError(ERROR_NOT_USABLE)
     PersonalModel.objects.filter(owner=user, active=True).update(active=False)
     if model is not None:

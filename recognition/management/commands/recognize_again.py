@@ -75,7 +75,7 @@ class Command(BaseCommand):
                  if value.isdigit() else None)
         if model is None:
             raise CommandError(ERROR_NO_MODEL.format(model=value))
-        if model.status != PersonalModel.Status.PROMOTED or not model.file:
+        if not model.reads_notes:
             raise CommandError(ERROR_NOT_USABLE.format(model=model.pk))
         if user and model.owner.username != user:
             raise CommandError(ERROR_OTHER_OWNER.format(model=model.pk,
